@@ -1,0 +1,57 @@
+"""Exceptions raised by redflags.
+
+    RedflagsError
+      ConfigError                      bad settings or source metadata          (500)
+      SourceError                      a list file could not be loaded          (422)
+        SourceFormatError              the file is not the format it claims     (422)
+        SourceAssertionError           counts outside the source's assertions   (422)
+        DownloadError                  a list could not be fetched              (502)
+      QueryError                       invalid query                            (400)
+      NotFoundError                    unknown dataset, entity, version         (404)
+      StoreError                       database unavailable or inconsistent     (503)
+
+Data problems inside a record do not raise: they become ``ParseIssue`` objects.
+"""
+
+
+class RedflagsError(Exception):
+    """Base class; ``status`` is the HTTP status an API maps it to."""
+
+    STATUS = 500
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.status = type(self).STATUS
+
+
+class ConfigError(RedflagsError):
+    STATUS = 500
+
+
+class SourceError(RedflagsError):
+    STATUS = 422
+
+
+class SourceFormatError(SourceError):
+    STATUS = 422
+
+
+class SourceAssertionError(SourceError):
+    STATUS = 422
+
+
+class DownloadError(SourceError):
+    STATUS = 502
+
+
+class QueryError(RedflagsError):
+    STATUS = 400
+
+
+class NotFoundError(RedflagsError):
+    STATUS = 404
+
+
+class StoreError(RedflagsError):
+    STATUS = 503

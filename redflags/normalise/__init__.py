@@ -1,0 +1,1 @@
+"""Pure text normalisation helpers; nothing here imports the rest of redflags."""

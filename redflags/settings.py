@@ -1,0 +1,49 @@
+"""Settings, read once from REDFLAGS_* environment variables.
+
+Only this module reads ``os.environ``. Every setting is documented in the README.
+"""
+
+import os
+from pathlib import Path
+
+
+def _env_str(name: str, default: str) -> str:
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    try:
+        return int(value) if value else default
+    except ValueError:
+        return default
+
+
+HOME = Path(_env_str("REDFLAGS_HOME", str(Path.home() / ".local" / "share" / "redflags")))
+"""Where redflags keeps its embedded database and downloads."""
+
+DB_URL = _env_str("REDFLAGS_DB", "")
+"""SQLAlchemy URL of the store; empty means SQLite at ``$REDFLAGS_HOME/redflags.db``."""
+
+MAX_FIELD_CHARS = _env_int("REDFLAGS_MAX_FIELD_CHARS", 1_000_000)
+"""Longest single field (CSV cell, XML text node) a list file may contain."""
+
+MAX_UNCOMPRESSED_BYTES = _env_int("REDFLAGS_MAX_UNCOMPRESSED_BYTES", 2 * 1024**3)
+"""Most bytes a compressed list (ZIP, gzip) may expand to before it is treated as a bomb."""
+
+MAX_COMPRESSION_RATIO = _env_int("REDFLAGS_MAX_COMPRESSION_RATIO", 200)
+"""Highest expansion ratio of a ZIP member before it is treated as a bomb."""
+
+HTTP_TIMEOUT = _env_int("REDFLAGS_HTTP_TIMEOUT", 60)
+"""Seconds before a list download gives up on a silent server."""
+
+HTTP_RETRIES = _env_int("REDFLAGS_HTTP_RETRIES", 3)
+"""Attempts per list download."""
+
+
+def database_url() -> str:
+    """The store URL: REDFLAGS_DB, else SQLite in REDFLAGS_HOME."""
+    if DB_URL:
+        return DB_URL
+    return f"sqlite:///{HOME / 'redflags.db'}"

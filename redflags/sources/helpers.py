@@ -1,0 +1,83 @@
+"""Code repeated across three or more parsers."""
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from redflags.model import Record
+from redflags.normalise.dates import parse_date
+from redflags.sources.base import ParseContext
+
+META_DIR = Path(__file__).parent / "meta"
+_TRAILING = re.compile(r"[\s:;,.\-]+$")
+
+
+@lru_cache(maxsize=None)
+def load_meta(name: str) -> dict[str, Any]:
+    path = META_DIR / f"{name}.yml"
+    if not path.exists():
+        return {}
+    with open(path, encoding="utf-8") as fh:
+        return dict(yaml.safe_load(fh) or {})
+
+
+def identifier_property(kind: str | None) -> str | None | bool:
+    """FtM property for a publisher identifier type; None = not an identifier; True = unknown."""
+    if not kind:
+        return True
+    types: dict[str, str | None] = load_meta("identifiers")["types"]
+    key = _TRAILING.sub("", kind.strip().casefold())
+    if key in types:
+        return types[key]
+    return True
+
+
+def add_identifier(ctx: ParseContext, record: Record, kind: str | None, number: str | None,
+                   country: str | None, locator: str, field: str) -> None:
+    """File an identifier under its FtM property and in the typed list of identifiers."""
+    if not number or not number.strip():
+        return
+    prop = identifier_property(kind)
+    if prop is None:
+        ctx.add(record, "notes", f"{kind}: {number}".strip(": "), locator, field)
+        return
+    record.add_identifier(kind, number, country)
+    if prop is True or not record.proxy.schema.get(prop):
+        prop = "idNumber" if record.proxy.schema.get("idNumber") else "notes"
+    ctx.add(record, prop, number, locator, field)
+
+
+def add_date(ctx: ParseContext, record: Record, prop: str, value: str | None, locator: str,
+             field: str, day_first: bool = True) -> str | None:
+    """Parse a publisher date; on failure keep it unparsed and file an issue."""
+    if not value or not value.strip():
+        return None
+    parsed = parse_date(value, day_first=day_first)
+    if parsed is None:
+        record.unparsed.setdefault(prop, []).append(value.strip())
+        ctx.issue("unparseable-date", "cannot read this date; kept as published", locator,
+                  field, value)
+        return None
+    clean = record.add(prop, parsed)
+    if clean is not None and clean != value.strip():
+        record.original.setdefault(prop, {})[clean] = value.strip()
+    return clean
+
+
+def add_country(ctx: ParseContext, record: Record, prop: str, value: str | None, locator: str,
+                field: str) -> str | None:
+    if not value or not value.strip():
+        return None
+    clean = record.add(prop, value)
+    if clean is None:
+        ctx.issue("unknown-country", "country not recognised; kept as published", locator,
+                  field, value, severity="info")
+    return clean
+
+
+def join_address(*parts: str | None) -> str | None:
+    joined = ", ".join(p.strip() for p in parts if p and p.strip())
+    return joined or None
