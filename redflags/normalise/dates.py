@@ -22,7 +22,8 @@ _MONTHS = {
 _ISO = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?(?:[T ].*)?$")
 _NUMERIC = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
 _TEXTUAL = re.compile(r"^(?:(\d{1,2})\s+)?([A-Za-z]{3,9})\.?,?\s+(\d{4})$")
-_YEAR = re.compile(r"^(?:circa|ca\.?|approximately|c\.)?\s*(\d{4})$", re.IGNORECASE)
+_YEAR = re.compile(r"^(\d{4})$")
+_APPROX = re.compile(r"^(?:circa|ca\.|approximately|approx\.?|about)\s+", re.IGNORECASE)
 
 
 def _compose(year: int, month: int = 0, day: int = 0) -> str | None:
@@ -44,7 +45,7 @@ def parse_date(text: str | None, day_first: bool = True) -> str | None:
     """Read one publisher date; ``day_first`` decides "03/04/2001" (UK/EU True, US False)."""
     if text is None:
         return None
-    value = text.strip()
+    value = _APPROX.sub("", text.strip())
     if not value:
         return None
     if m := _ISO.match(value):
@@ -55,10 +56,7 @@ def parse_date(text: str | None, day_first: bool = True) -> str | None:
         if month == 0:
             return _compose(year)
         return _compose(year, month, day)
-    if m := _TEXTUAL.match(value):
-        month = _MONTHS.get(m[2].lower())
-        if month is None:
-            return None
+    if (m := _TEXTUAL.match(value)) and (month := _MONTHS.get(m[2].lower())):
         return _compose(int(m[3]), month, int(m[1] or 0))
     if m := _YEAR.match(value):
         return _compose(int(m[1]))

@@ -407,8 +407,17 @@ def find(elem: etree._Element, path: str) -> etree._Element | None:
 
 def findall(elem: etree._Element, path: str) -> list[etree._Element]:
     """Namespace-agnostic child lookup: ``path`` is "a/b/c" of local names."""
-    query = "/".join(f"*[local-name()='{part}']" for part in path.split("/"))
-    return list(elem.xpath(query))  # type: ignore[arg-type]
+    current = [elem]
+    for part in path.split("/"):
+        current = [child for node in current for child in node
+                   if isinstance(child.tag, str) and _local(child.tag) == part]
+        if not current:
+            return []
+    return current
+
+
+def _local(tag: str) -> str:
+    return tag if tag[0] != "{" else tag[tag.index("}") + 1:]
 
 
 def texts(elem: etree._Element, path: str) -> list[str]:

@@ -13,6 +13,9 @@ from redflags.sources.base import ParseContext
 
 META_DIR = Path(__file__).parent / "meta"
 _TRAILING = re.compile(r"[\s:;,.\-]+$")
+_NULLS = {"n/a", "na", "unknown", "-", "none", "not known", "?"}
+_ENUMERATION = re.compile(r"\(\d+\)(?:-\(\d+\))?|\b\d\)|;|/|\band\b")
+_PARENTHETICAL = re.compile(r"\((?!\d+\))[^()]*\)")
 
 
 @lru_cache(maxsize=None)
@@ -32,6 +35,8 @@ def identifier_property(kind: str | None) -> str | None | bool:
     key = _TRAILING.sub("", kind.strip().casefold())
     if key in types:
         return types[key]
+    if "date" in key.split() or key.startswith("date"):
+        return None  # "Listing Date (CMIC)" and the like are facts about the listing
     return True
 
 
@@ -53,7 +58,7 @@ def add_identifier(ctx: ParseContext, record: Record, kind: str | None, number: 
 def add_date(ctx: ParseContext, record: Record, prop: str, value: str | None, locator: str,
              field: str, day_first: bool = True) -> str | None:
     """Parse a publisher date; on failure keep it unparsed and file an issue."""
-    if not value or not value.strip():
+    if not value or not value.strip() or value.strip().casefold() in _NULLS:
         return None
     parsed = parse_date(value, day_first=day_first)
     if parsed is None:
@@ -72,10 +77,20 @@ def add_country(ctx: ParseContext, record: Record, prop: str, value: str | None,
     if not value or not value.strip():
         return None
     clean = record.add(prop, value)
-    if clean is None:
+    if clean is not None:
+        return clean
+    # "(1) Tunisia (2) Morocco", "Afghanistan (since 2009)": try the parts.
+    first = None
+    for part in _ENUMERATION.split(_PARENTHETICAL.sub(" ", value)):
+        part = part.strip(" ,.-")
+        if part and (found := record.add(prop, part)) is not None:
+            record.original.setdefault(prop, {}).setdefault(found, value.strip())
+            first = first or found
+    if first is None:
+        record.unparsed.setdefault(prop, []).append(value.strip())
         ctx.issue("unknown-country", "country not recognised; kept as published", locator,
                   field, value, severity="info")
-    return clean
+    return first
 
 
 def join_address(*parts: str | None) -> str | None:
