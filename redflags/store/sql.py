@@ -1,0 +1,314 @@
+"""The store: every load is a version; the active version of a dataset changes only
+when a new one has been written completely, in the same transaction that writes it.
+
+Entity bodies are content-addressed (``entity_data`` keyed by the hash of what the
+record says), so re-loading an unchanged list adds index rows, not copies.
+"""
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.engine import Connection, Engine
+
+from redflags import settings
+from redflags.exc import NotFoundError, StoreError
+from redflags.model import Record
+from redflags.model.entity import content_hash
+from redflags.store import tables as t
+from redflags.store.db import insert_ignore, make_engine
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+BATCH = 2000
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.isoformat(timespec="seconds")
+
+
+def open_store(url: str | None = None) -> "Store":
+    return Store(url or settings.database_url())
+
+
+class Store:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine: Engine = make_engine(url)
+        self.migrate()
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest alembic revision."""
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        try:
+            with self.engine.begin() as conn:
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+        except sa.exc.OperationalError as exc:
+            raise StoreError(f"database {self.engine.url!r} unavailable: {exc.orig}") from exc
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # --- writing -----------------------------------------------------------------------
+
+    def begin_version(self, dataset: str, fmt: str, files: list[dict[str, Any]],
+                      meta: dict[str, Any]) -> int:
+        """Record that a load has started (committed at once, so failures are audited)."""
+        with self.engine.begin() as conn:
+            exists = conn.execute(sa.select(t.datasets.c.name).where(
+                t.datasets.c.name == dataset)).first()
+            if exists is None:
+                conn.execute(t.datasets.insert().values(
+                    name=dataset, title=meta.get("title"), publisher=meta.get("publisher"),
+                    url=meta.get("url"), created_at=_now()))
+            result = conn.execute(t.versions.insert().values(
+                dataset=dataset, status="loading", format=fmt, files=files, created_at=_now(),
+                forced=False))
+            return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+    def fail_version(self, version_id: int, error: str, issues: Iterable[Any] = ()) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(t.versions.update().where(t.versions.c.id == version_id).values(
+                status="failed", error=error, finished_at=_now()))
+            self._write_issues(conn, version_id, issues)
+
+    def write_version(self, version_id: int, dataset: str, records: Iterable[Record],
+                      issues: list[Any], data_date: str | None, forced: bool = False,
+                      ) -> dict[str, Any]:
+        """Write all entities, the diff and the issues; activate the version. Atomic."""
+        with self.engine.begin() as conn:
+            previous = self._active_id(conn, dataset)
+            old = {} if previous is None else dict(conn.execute(
+                sa.select(t.entities.c.entity_id, t.entities.c.hash).where(
+                    t.entities.c.version_id == previous)).all())
+            schemata: Counter[str] = Counter()
+            lists: Counter[str] = Counter()
+            new: dict[str, str] = {}
+            captions: dict[str, str] = {}
+            blob_rows: list[dict[str, Any]] = []
+            entity_rows: list[dict[str, Any]] = []
+            blob_insert = insert_ignore(self.engine, t.entity_data)
+            for record in records:
+                data = record.to_dict()
+                digest = content_hash(data)
+                new[record.id] = digest
+                captions[record.id] = record.caption
+                schemata[record.schema] += 1
+                lists.update(record.lists)
+                blob_rows.append({"hash": digest, "data": json.dumps(data, ensure_ascii=False)})
+                entity_rows.append({"version_id": version_id, "entity_id": record.id,
+                                    "schema": record.schema, "caption": record.caption[:2000],
+                                    "hash": digest})
+                if len(entity_rows) >= BATCH:
+                    conn.execute(blob_insert, blob_rows)
+                    conn.execute(t.entities.insert(), entity_rows)
+                    blob_rows, entity_rows = [], []
+            if entity_rows:
+                conn.execute(blob_insert, blob_rows)
+                conn.execute(t.entities.insert(), entity_rows)
+            diff = self._write_changes(conn, version_id, previous, old, new, captions)
+            self._write_issues(conn, version_id, issues)
+            if previous is not None:
+                conn.execute(t.versions.update().where(t.versions.c.id == previous).values(
+                    status="superseded"))
+            summary = {
+                "entity_count": len(new), "counts": {"schema": dict(schemata),
+                                                     "lists": dict(lists)},
+                "issue_counts": dict(Counter(getattr(i, "severity", "warning") for i in issues)),
+                "previous_id": previous, "data_date": data_date, "forced": forced, **diff,
+            }
+            conn.execute(t.versions.update().where(t.versions.c.id == version_id).values(
+                status="active", finished_at=_now(), **summary))
+        return {"version": version_id, "dataset": dataset, **summary}
+
+    def _write_changes(self, conn: Connection, version_id: int, previous: int | None,
+                       old: dict[str, str], new: dict[str, str], captions: dict[str, str],
+                       ) -> dict[str, int]:
+        added = [i for i in new if i not in old]
+        removed = [i for i in old if i not in new]
+        modified = [i for i in new if i in old and old[i] != new[i]]
+        rows: list[dict[str, Any]] = []
+        for entity_id in added:
+            rows.append({"entity_id": entity_id, "kind": "added", "caption": captions[entity_id],
+                         "detail": None})
+        if removed and previous is not None:
+            old_captions = dict(conn.execute(
+                sa.select(t.entities.c.entity_id, t.entities.c.caption).where(
+                    t.entities.c.version_id == previous,
+                    t.entities.c.entity_id.in_(removed[:50000]))).all())
+            for entity_id in removed:
+                rows.append({"entity_id": entity_id, "kind": "removed",
+                             "caption": old_captions.get(entity_id, entity_id), "detail": None})
+        for start in range(0, len(modified), 500):
+            chunk = modified[start:start + 500]
+            hashes = {old[i] for i in chunk} | {new[i] for i in chunk}
+            blobs = dict(conn.execute(sa.select(t.entity_data.c.hash, t.entity_data.c.data).where(
+                t.entity_data.c.hash.in_(hashes))).all())
+            for entity_id in chunk:
+                before = json.loads(blobs[old[entity_id]])
+                after = json.loads(blobs[new[entity_id]])
+                rows.append({"entity_id": entity_id, "kind": "modified",
+                             "caption": captions[entity_id], "detail": diff_records(before, after)})
+        for row in rows:
+            row["version_id"] = version_id
+        for start in range(0, len(rows), BATCH):
+            conn.execute(t.changes.insert(), rows[start:start + BATCH])
+        return {"added": len(added), "removed": len(removed), "modified": len(modified)}
+
+    def _write_issues(self, conn: Connection, version_id: int, issues: Iterable[Any]) -> None:
+        rows = [{"version_id": version_id, "severity": i.severity, "code": i.code,
+                 "file": i.file, "locator": i.locator, "field": i.field,
+                 "value": None if i.value is None else i.value[:2000], "message": i.message}
+                for i in issues]
+        for start in range(0, len(rows), BATCH):
+            conn.execute(t.issues.insert(), rows[start:start + BATCH])
+
+    # --- reading -----------------------------------------------------------------------
+
+    def _active_id(self, conn: Connection, dataset: str) -> int | None:
+        row = conn.execute(sa.select(t.versions.c.id).where(
+            t.versions.c.dataset == dataset, t.versions.c.status == "active")).first()
+        return None if row is None else int(row[0])
+
+    def active_version(self, dataset: str) -> int | None:
+        with self.engine.connect() as conn:
+            return self._active_id(conn, dataset)
+
+    def status_of(self, dataset: str) -> dict[str, Any] | None:
+        """The active version of one dataset, or None."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(t.versions).where(
+                t.versions.c.dataset == dataset, t.versions.c.status == "active")).mappings().first()
+        return None if row is None else _version_dict(row)
+
+    def iter_records(self, dataset: str | None = None) -> Iterator[dict[str, Any]]:
+        """Every entity of the active versions (of one dataset, or of all)."""
+        query = (sa.select(t.entity_data.c.data)
+                 .select_from(t.entities.join(t.entity_data, t.entities.c.hash == t.entity_data.c.hash)
+                              .join(t.versions, t.versions.c.id == t.entities.c.version_id))
+                 .where(t.versions.c.status == "active"))
+        if dataset is not None:
+            query = query.where(t.versions.c.dataset == dataset)
+        with self.engine.connect() as conn:
+            for (data,) in conn.execution_options(yield_per=2000).execute(query):
+                yield json.loads(data)
+
+    def status(self) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            datasets = conn.execute(sa.select(t.datasets).order_by(t.datasets.c.name)).mappings().all()
+            out = []
+            for ds in datasets:
+                versions = conn.execute(sa.select(t.versions).where(
+                    t.versions.c.dataset == ds["name"]).order_by(t.versions.c.id.desc())
+                ).mappings().all()
+                active = next((v for v in versions if v["status"] == "active"), None)
+                out.append({
+                    "dataset": ds["name"], "title": ds["title"], "publisher": ds["publisher"],
+                    "url": ds["url"],
+                    "active": _version_dict(active) if active else None,
+                    "versions": [_version_dict(v, brief=True) for v in versions],
+                })
+            return out
+
+    def diff(self, dataset: str, version: int | None = None) -> dict[str, Any]:
+        with self.engine.connect() as conn:
+            if version is None:
+                version = self._active_id(conn, dataset)
+                if version is None:
+                    raise NotFoundError(f"dataset {dataset!r} has no active version; load it first")
+            row = conn.execute(sa.select(t.versions).where(
+                t.versions.c.id == version, t.versions.c.dataset == dataset)).mappings().first()
+            if row is None:
+                raise NotFoundError(f"dataset {dataset!r} has no version {version}")
+            changes = conn.execute(sa.select(t.changes).where(
+                t.changes.c.version_id == version).order_by(t.changes.c.kind,
+                                                             t.changes.c.entity_id)).mappings().all()
+        grouped: dict[str, list[dict[str, Any]]] = {"added": [], "removed": [], "modified": []}
+        for change in changes:
+            item = {"id": change["entity_id"], "caption": change["caption"]}
+            if change["detail"]:
+                item["changes"] = change["detail"]
+            grouped[change["kind"]].append(item)
+        return {"dataset": dataset, "version": version, "previous_version": row["previous_id"],
+                **{k: len(v) for k, v in grouped.items()}, "changes": grouped}
+
+    def issues(self, version: int) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(t.issues).where(t.issues.c.version_id == version)
+                                .order_by(t.issues.c.id)).mappings().all()
+        return [{k: v for k, v in r.items() if k not in ("id", "version_id")} for r in rows]
+
+    def entity(self, entity_id: str, version: int | None = None) -> dict[str, Any]:
+        """One entity with its provenance: dataset, version, files, load time."""
+        query = (sa.select(t.entity_data.c.data, t.versions)
+                 .select_from(t.entities.join(t.entity_data, t.entities.c.hash == t.entity_data.c.hash)
+                              .join(t.versions, t.versions.c.id == t.entities.c.version_id))
+                 .where(t.entities.c.entity_id == entity_id))
+        if version is None:
+            query = query.where(t.versions.c.status == "active")
+        else:
+            query = query.where(t.versions.c.id == version)
+        with self.engine.connect() as conn:
+            row = conn.execute(query).mappings().first()
+            if row is None:
+                raise NotFoundError(f"no entity {entity_id!r} in the active lists")
+            history = conn.execute(
+                sa.select(t.changes.c.version_id, t.changes.c.kind, t.versions.c.finished_at)
+                .join(t.versions, t.versions.c.id == t.changes.c.version_id)
+                .where(t.changes.c.entity_id == entity_id).order_by(t.changes.c.version_id)
+            ).all()
+        data = json.loads(row["data"])
+        data["provenance"] = {
+            "dataset": row["dataset"], "version": row["id"], "format": row["format"],
+            "files": row["files"], "loaded_at": _iso(row["finished_at"]),
+            "data_date": row["data_date"],
+            "history": [{"version": v, "change": k, "at": _iso(a)} for v, k, a in history],
+        }
+        return data
+
+
+def _version_dict(row: Any, brief: bool = False) -> dict[str, Any]:
+    out = {"version": row["id"], "status": row["status"], "format": row["format"],
+           "loaded_at": _iso(row["finished_at"] or row["created_at"]),
+           "data_date": row["data_date"], "entities": row["entity_count"],
+           "added": row["added"], "removed": row["removed"], "modified": row["modified"]}
+    if row["error"]:
+        out["error"] = row["error"]
+    if not brief:
+        out.update({"counts": row["counts"], "issues": row["issue_counts"],
+                    "files": row["files"], "forced": row["forced"]})
+    return out
+
+
+def diff_records(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """Per-property values added and removed between two stored records."""
+    out: dict[str, Any] = {}
+    if before.get("schema") != after.get("schema"):
+        out["schema"] = {"from": before.get("schema"), "to": after.get("schema")}
+    props_a, props_b = before.get("properties", {}), after.get("properties", {})
+    for prop in sorted(set(props_a) | set(props_b)):
+        old, new = set(props_a.get(prop, [])), set(props_b.get(prop, []))
+        if old != new:
+            out[prop] = {"added": sorted(new - old), "removed": sorted(old - new)}
+    for key in ("lists", "sanctions", "identifiers"):
+        old_l = [json.dumps(x, sort_keys=True) for x in before.get(key, [])]
+        new_l = [json.dumps(x, sort_keys=True) for x in after.get(key, [])]
+        if sorted(old_l) != sorted(new_l):
+            out[key] = {"added": [json.loads(x) for x in new_l if x not in old_l],
+                        "removed": [json.loads(x) for x in old_l if x not in new_l]}
+    return out
