@@ -42,6 +42,10 @@ HTTP_RETRIES = _env_int("REDFLAGS_HTTP_RETRIES", 3)
 """Attempts per list download."""
 
 
+SOURCES_FILE = _env_str("REDFLAGS_SOURCES", "")
+"""A sources.yml replacing the built-in list of official download URLs."""
+
+
 def database_url() -> str:
     """The store URL: REDFLAGS_DB, else SQLite in REDFLAGS_HOME."""
     if DB_URL:

@@ -13,6 +13,7 @@ from redflags.sources.base import ParseContext
 
 META_DIR = Path(__file__).parent / "meta"
 _TRAILING = re.compile(r"[\s:;,.\-]+$")
+_NUMBER_PREFIX = re.compile(r"^(?:no\.?|number|#)\s*", re.IGNORECASE)
 _NULLS = {"n/a", "na", "unknown", "-", "none", "not known", "?"}
 _ENUMERATION = re.compile(r"\(\d+\)(?:-\(\d+\))?|\b\d\)|;|/|\band\b")
 _PARENTHETICAL = re.compile(r"\((?!\d+\))[^()]*\)")
@@ -45,6 +46,7 @@ def add_identifier(ctx: ParseContext, record: Record, kind: str | None, number: 
     """File an identifier under its FtM property and in the typed list of identifiers."""
     if not number or not number.strip():
         return
+    number = _NUMBER_PREFIX.sub("", number.strip())
     prop = identifier_property(kind)
     if prop is None:
         ctx.add(record, "notes", f"{kind}: {number}".strip(": "), locator, field)

@@ -1,0 +1,285 @@
+"""The ``redflags`` command line."""
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from redflags import settings
+from redflags.exc import RedflagsError
+from redflags.store import Store, open_store
+
+err = Console(stderr=True)
+out = Console()
+
+
+class Context:
+    def __init__(self, db: str | None) -> None:
+        self.db = db
+        self._store: Store | None = None
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = open_store(self.db)
+        return self._store
+
+
+def _fail(exc: Exception) -> click.ClickException:
+    return click.ClickException(getattr(exc, "detail", None) or str(exc))
+
+
+def _print_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+@click.group()
+@click.option("--db", envvar="REDFLAGS_DB", default=None,
+              help="Database URL (default: SQLite in $REDFLAGS_HOME/redflags.db).")
+@click.option("-v", "--verbose", is_flag=True, help="Log progress to stderr.")
+@click.version_option(package_name="redflags")
+@click.pass_context
+def main(ctx: click.Context, db: str | None, verbose: bool) -> None:
+    """redflags: screen parties against official restricted-party and sanctions lists."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s %(message)s")
+    ctx.obj = Context(db)
+
+
+@main.group()
+def lists() -> None:
+    """Load, update and inspect the lists redflags screens against."""
+
+
+def _progress() -> Progress:
+    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                    TextColumn("{task.completed:,} records"), TimeElapsedColumn(), console=err,
+                    transient=True, disable=not err.is_terminal)
+
+
+def _report(result: Any) -> None:
+    s = result.summary
+    job = result.job
+    counts = s.get("issue_counts") or {}
+    issues = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "no issues"
+    err.print(f"[bold]{job.dataset}[/] v{s['version']} from {job.path.name} ({job.format}): "
+              f"{s['entity_count']:,} entities; +{s['added']:,} -{s['removed']:,} "
+              f"~{s['modified']:,}; {issues}")
+    shown = [i for i in result.issues if i.severity != "info"][:10]
+    for issue in shown:
+        err.print(f"  {issue}", markup=False, highlight=False)
+    rest = len([i for i in result.issues if i.severity != "info"]) - len(shown)
+    if rest > 0:
+        err.print(f"  … and {rest} more; see `redflags lists issues {job.dataset}`")
+
+
+@lists.command("load")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", default=None, help="Override the detected format.")
+@click.option("--dataset", default=None, help="Dataset name to load into (default per format).")
+@click.option("--force", is_flag=True, help="Load even if sanity checks call it a broken file.")
+@click.option("--json", "as_json", is_flag=True, help="Print the load summaries as JSON.")
+@click.pass_obj
+def lists_load(obj: Context, paths: tuple[Path, ...], fmt: str | None, dataset: str | None,
+               force: bool, as_json: bool) -> None:
+    """Load list files (format detected from content) as new dataset versions."""
+    from redflags import ingest
+    from redflags.sources.formats import FORMATS
+
+    if fmt is not None and fmt not in FORMATS:
+        raise click.BadParameter(f"{fmt!r}; one of: {', '.join(FORMATS)}", param_hint="--format")
+    for path in paths:
+        if not path.exists():
+            raise click.BadParameter(f"{str(path)!r} does not exist", param_hint="PATHS")
+    results = []
+    try:
+        jobs = ingest.plan(list(paths), fmt, dataset)
+        with _progress() as progress:
+            for job in jobs:
+                task = progress.add_task(f"loading {job.path.name}", total=None)
+                result = ingest.load_job(obj.store, job, force=force,
+                                         progress=lambda _n, c: progress.update(task, completed=c))
+                progress.remove_task(task)
+                results.append(result)
+                if not as_json:
+                    _report(result)
+    except RedflagsError as exc:
+        raise _fail(exc) from exc
+    if as_json:
+        _print_json([{**r.summary, "issues": [i.to_dict() for i in r.issues]} for r in results])
+
+
+@lists.command("update")
+@click.argument("sources", nargs=-1)
+@click.option("--mirror", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Take the files from this folder instead of the official URLs.")
+@click.option("--sources", "sources_file", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="A sources.yml to use instead of the built-in one.")
+@click.option("--force", is_flag=True, help="Load even if unchanged or failing sanity checks.")
+@click.pass_obj
+def lists_update(obj: Context, sources: tuple[str, ...], mirror: Path | None,
+                 sources_file: Path | None, force: bool) -> None:
+    """Download each list from its official URL (or --mirror) and load what changed."""
+    from redflags import fetch
+
+    failed = 0
+    try:
+        names = list(sources) or list(fetch.read_sources(sources_file))
+    except RedflagsError as exc:
+        raise _fail(exc) from exc
+    for name in names:
+        try:
+            with err.status(f"updating {name}…") if err.is_terminal else _null():
+                (result,) = fetch.update(obj.store, [name], mirror, sources_file, force)
+        except RedflagsError as exc:
+            failed += 1
+            err.print(f"[red]{name}: failed:[/] {exc.detail}", highlight=False)
+            continue
+        if result.status == "unchanged":
+            err.print(f"{name}: unchanged (sha256 {result.files[0]['sha256'][:12]}…)")
+        elif result.load is not None:
+            _report(result.load)
+    if failed:
+        raise click.ClickException(f"{failed} of {len(names)} source(s) failed; the previous "
+                                   "versions stay active")
+
+
+class _null:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *args: Any) -> None:
+        return None
+
+
+@lists.command("status")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def lists_status(obj: Context, as_json: bool) -> None:
+    """Datasets, their versions, counts by schema and component list, and dates."""
+    data = obj.store.status()
+    if as_json:
+        _print_json(data)
+        return
+    if not data:
+        err.print("No lists loaded. Load one with `redflags lists load FILE` or "
+                  "`redflags lists update`.")
+        return
+    table = Table("dataset", "version", "entities", "data date", "loaded", "by schema",
+                  "by list", "issues")
+    for ds in data:
+        active = ds["active"]
+        if active is None:
+            last = ds["versions"][0] if ds["versions"] else {}
+            table.add_row(ds["dataset"], f"none ({last.get('status', '-')})", "-", "-", "-", "-",
+                          "-", (last.get("error") or "")[:60])
+            continue
+        counts = active.get("counts") or {}
+        table.add_row(
+            ds["dataset"], str(active["version"]), f"{active['entities']:,}",
+            active["data_date"] or "-", (active["loaded_at"] or "")[:19],
+            "\n".join(f"{k} {v:,}" for k, v in sorted(counts.get("schema", {}).items())),
+            "\n".join(f"{k} {v:,}" for k, v in sorted(counts.get("lists", {}).items())),
+            ", ".join(f"{v} {k}" for k, v in sorted((active.get("issues") or {}).items())) or "-",
+        )
+    out.print(table)
+
+
+@lists.command("diff")
+@click.argument("dataset")
+@click.option("--version", type=int, default=None, help="A version id (default: active).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def lists_diff(obj: Context, dataset: str, version: int | None, as_json: bool) -> None:
+    """What the latest load of DATASET added, removed and changed."""
+    try:
+        data = obj.store.diff(dataset, version)
+    except RedflagsError as exc:
+        raise _fail(exc) from exc
+    if as_json:
+        _print_json(data)
+        return
+    out.print(f"[bold]{dataset}[/] version {data['version']} against "
+              f"{data['previous_version'] or 'nothing'}: {data['added']:,} added, "
+              f"{data['removed']:,} removed, {data['modified']:,} modified")
+    for kind, sign in (("added", "+"), ("removed", "-"), ("modified", "~")):
+        for item in data["changes"][kind][:200]:
+            out.print(f" {sign} {item['id']}  {item['caption']}", highlight=False, markup=False)
+            for prop, change in (item.get("changes") or {}).items():
+                if isinstance(change, dict) and "added" in change:
+                    for v in change["added"]:
+                        out.print(f"     {prop} + {v}", highlight=False, markup=False)
+                    for v in change["removed"]:
+                        out.print(f"     {prop} - {v}", highlight=False, markup=False)
+
+
+@lists.command("issues")
+@click.argument("dataset")
+@click.option("--version", type=int, default=None, help="A version id (default: newest).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def lists_issues(obj: Context, dataset: str, version: int | None, as_json: bool) -> None:
+    """Problems found in the files of a load (newest attempt by default, failed ones too)."""
+    status = {d["dataset"]: d for d in obj.store.status()}
+    if dataset not in status:
+        raise click.ClickException(f"no dataset {dataset!r}")
+    if version is None:
+        version = status[dataset]["versions"][0]["version"]
+    rows = obj.store.issues(version)
+    if as_json:
+        _print_json(rows)
+        return
+    for row in rows:
+        field = f", field {row['field']}" if row["field"] else ""
+        value = f" (value {row['value']!r})" if row["value"] is not None else ""
+        out.print(f"{row['severity']}: {row['file']}, {row['locator']}{field}: "
+                  f"{row['message']}{value}", highlight=False, markup=False)
+
+
+@main.command("entity")
+@click.argument("entity_id")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def entity(obj: Context, entity_id: str, as_json: bool) -> None:
+    """One listed entity with all its properties and provenance."""
+    try:
+        data = obj.store.entity(entity_id)
+    except RedflagsError as exc:
+        raise _fail(exc) from exc
+    if as_json:
+        _print_json(data)
+        return
+    out.print(f"[bold]{data['caption']}[/] ({data['schema']}) {data['id']}")
+    out.print(f"lists: {', '.join(data['lists'])}")
+    table = Table("property", "value", "as published", show_lines=False)
+    for prop, values in data["properties"].items():
+        for value in values:
+            table.add_row(prop, value, data.get("original", {}).get(prop, {}).get(value, ""))
+    for prop, values in data.get("unparsed", {}).items():
+        for value in values:
+            table.add_row(prop, "(unreadable)", value)
+    out.print(table)
+    for sanction in data["sanctions"]:
+        out.print("listing: " + "; ".join(f"{k}={v}" for k, v in sanction.items()),
+                  highlight=False, markup=False)
+    prov = data["provenance"]
+    out.print(f"source: {prov['dataset']} version {prov['version']} ({prov['format']}), loaded "
+              f"{prov['loaded_at']}, " + ", ".join(f"{f['name']} sha256 {f['sha256'][:12]}…"
+                                                    for f in prov["files"]), highlight=False)
+    out.print("records: " + ", ".join(data["locators"]), highlight=False, markup=False)
+
+
+def run() -> None:
+    try:
+        main()
+    except BrokenPipeError:
+        sys.stderr.close()
+
+
+__all__ = ["main", "settings"]
