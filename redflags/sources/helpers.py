@@ -13,6 +13,8 @@ from redflags.sources.base import ParseContext
 
 META_DIR = Path(__file__).parent / "meta"
 _TRAILING = re.compile(r"[\s:;,.\-]+$")
+_KEYWORDS = (("passport", "passportNumber"), ("tax", "taxNumber"),
+             ("registration", "registrationNumber"), ("swift", "swiftBic"), ("imo", "imoNumber"))
 _NUMBER_PREFIX = re.compile(r"^(?:no\.?|number|#)\s*", re.IGNORECASE)
 _NULLS = {"n/a", "na", "unknown", "-", "none", "not known", "?"}
 _ENUMERATION = re.compile(r"\(\d+\)(?:-\(\d+\))?|\b\d\)|;|/|\band\b")
@@ -38,6 +40,9 @@ def identifier_property(kind: str | None) -> str | None | bool:
         return types[key]
     if "date" in key.split() or key.startswith("date"):
         return None  # "Listing Date (CMIC)" and the like are facts about the listing
+    for word, prop in _KEYWORDS:
+        if word in key:
+            return prop
     return True
 
 
