@@ -301,9 +301,15 @@ csv.field_size_limit(max(settings.MAX_FIELD_CHARS, 1024))
 
 def iter_csv(lines: Iterable[str], ctx: ParseContext, delimiter: str = ",",
              skip_blank: bool = True) -> Iterator[tuple[int, list[str]]]:
-    """(line number, cells) for each CSV row; structural damage raises with the line."""
-    reader = csv.reader(lines, delimiter=delimiter, strict=False)
+    """(line number, cells) for each CSV row.
+
+    An oversize field raises (the file is not a list). A file that ends inside a quoted
+    field was cut off: its last, partial row is reported as ``truncated-file`` and not
+    loaded. Any other malformed row is reported with its line and skipped.
+    """
+    reader = csv.reader(lines, delimiter=delimiter, strict=True)
     while True:
+        start = reader.line_num + 1
         try:
             cells = next(reader)
         except StopIteration:
@@ -315,7 +321,14 @@ def iter_csv(lines: Iterable[str], ctx: ParseContext, delimiter: str = ",",
                     f"{ctx.name}: line {line}: a field is longer than "
                     f"{settings.MAX_FIELD_CHARS:,} characters (REDFLAGS_MAX_FIELD_CHARS); "
                     "the file is damaged or not a list") from exc
-            raise SourceFormatError(f"{ctx.name}: line {line}: unreadable CSV: {exc}") from exc
+            if "unexpected end of data" in str(exc):
+                ctx.issue("truncated-file", "file ends inside a quoted field: it was cut off; "
+                          "the partial last row is not loaded", f"line {start}",
+                          severity="error")
+                return
+            ctx.issue("malformed-row", f"unreadable CSV row ({exc}); skipped", f"line {line}",
+                      severity="error")
+            continue
         if skip_blank and not any(c.strip() for c in cells):
             continue
         yield reader.line_num, cells
@@ -336,9 +349,12 @@ def row_dict(header: list[str], cells: list[str], ctx: ParseContext, locator: st
 def require_columns(header: list[str], required: Iterable[str], ctx: ParseContext) -> None:
     missing = [c for c in required if c not in header]
     if missing:
+        hint = ""
+        if len(header) == 1 and any(d in header[0] for d in ";\t|"):
+            hint = " (the header is one column: wrong delimiter?)"
         raise SourceFormatError(
             f"{ctx.name}: line 1: required column(s) {', '.join(map(repr, missing))} missing; "
-            f"found {', '.join(map(repr, header[:40]))}")
+            f"found {', '.join(repr(h[:60]) for h in header[:40])}{hint}")
 
 
 # --- XML ----------------------------------------------------------------------------
