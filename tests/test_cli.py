@@ -1,0 +1,81 @@
+"""The command line, end to end through click's runner on a real SQLite store."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from redflags.cli import main
+
+
+@pytest.fixture
+def run(tmp_path: Path) -> Any:
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+
+    def invoke(*args: str) -> Any:
+        return CliRunner().invoke(main, ["--db", db, *args], catch_exceptions=False)
+
+    return invoke
+
+
+def test_load_status_diff_entity(run: Any, fixture_path: Any) -> None:
+    result = run("lists", "load", str(fixture_path("us_csl/good.csv")), "--force")
+    assert result.exit_code == 0, result.output
+    assert "us_csl v1 from good.csv (us_csl_csv): 5 entities" in result.output
+    status = json.loads(run("lists", "status", "--json").output)
+    (ds,) = status
+    assert ds["dataset"] == "us_csl"
+    assert ds["active"]["entities"] == 5
+    assert ds["active"]["counts"]["lists"]["Entity List"] == 1
+    assert ds["active"]["counts"]["schema"]["Person"] == 1
+    diff = json.loads(run("lists", "diff", "us_csl", "--json").output)
+    assert diff["added"] == 5 and diff["previous_version"] is None
+    entity = json.loads(run("entity", "us_csl-30946", "--json").output)
+    assert entity["lists"] == ["NS-CMIC List"]
+    assert entity["provenance"]["files"][0]["name"] == "good.csv"
+    text = run("entity", "us_csl-30946").output
+    assert "Hangzhou Hikvision Digital Technology Co., Ltd." in text
+    assert "uscCode" in text
+
+
+def test_format_override_and_dataset_name(run: Any, fixture_path: Any) -> None:
+    result = run("lists", "load", str(fixture_path("ftm/entities.ftm.json")),
+                 "--format", "ftm_json", "--dataset", "us_dhs_uflpa", "--json")
+    assert result.exit_code == 0, result.output
+    (summary,) = json.loads(result.output)
+    assert summary["dataset"] == "us_dhs_uflpa" and summary["entity_count"] == 2
+
+
+def test_errors_are_clean_and_nonzero(run: Any, fixture_path: Any, tmp_path: Path) -> None:
+    missing = run("lists", "load", str(tmp_path / "nope.csv"))
+    assert missing.exit_code == 2 and "does not exist" in missing.output
+    bad_format = run("lists", "load", str(fixture_path("us_csl/good.csv")), "--format", "xls")
+    assert bad_format.exit_code == 2 and "one of: us_csl_csv" in bad_format.output
+    small = run("lists", "load", str(fixture_path("us_csl/good.csv")))
+    assert small.exit_code == 1
+    assert "Error: good.csv: 5 entities, fewer than the 1000" in small.output
+    assert "Traceback" not in small.output
+    unknown = run("entity", "us_csl-nothing")
+    assert unknown.exit_code == 1 and "no entity 'us_csl-nothing'" in unknown.output
+    nodiff = run("lists", "diff", "nothing")
+    assert nodiff.exit_code == 1 and "has no active version" in nodiff.output
+
+
+def test_failed_load_shows_in_status_and_issues(run: Any, fixture_path: Any) -> None:
+    run("lists", "load", str(fixture_path("eu_fsf/resaved.csv")))
+    status = json.loads(run("lists", "status", "--json").output)
+    (ds,) = status
+    assert ds["active"] is None
+    assert ds["versions"][0]["status"] == "failed"
+    assert "fewer than the 1000" in ds["versions"][0]["error"]
+    issues = run("lists", "issues", "eu_fsf").output
+    assert "error: resaved.csv, line 6: 1 columns for a 59-column header; row skipped" in issues
+    assert "5 lines were wrapped in quotes" in issues
+
+
+def test_empty_status_says_how_to_load(run: Any) -> None:
+    result = run("lists", "status")
+    assert result.exit_code == 0
+    assert "No lists loaded" in result.output
