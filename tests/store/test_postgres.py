@@ -1,0 +1,100 @@
+"""The store on a real PostgreSQL server that the test starts itself (initdb + pg_ctl).
+
+Skipped, with the reason, when no PostgreSQL binaries are installed (test.sh installs
+them with apt where it can).
+"""
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from redflags import ingest
+from redflags.store import Store
+from tests.test_ingest import write_csl
+
+
+def _bin(name: str) -> str | None:
+    found = shutil.which(name)
+    if found:
+        return found
+    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    return candidates[-1] if candidates else None
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def pg_url() -> Iterator[str]:
+    initdb, pg_ctl = _bin("initdb"), _bin("pg_ctl")
+    if not initdb or not pg_ctl:
+        pytest.skip("PostgreSQL binaries (initdb, pg_ctl) not installed")
+    root = Path(tempfile.mkdtemp(prefix="redflags-pg-"))
+    data, port = root / "data", _free_port()
+    prefix: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses to run as root
+        if shutil.which("runuser") is None:
+            pytest.skip("running as root without runuser to drop to the postgres user")
+        shutil.chown(root, "postgres")
+        prefix = ["runuser", "-u", "postgres", "--"]
+    subprocess.run(prefix + [initdb, "-D", str(data), "-U", "redflags", "--auth=trust",
+                             "-E", "UTF8", "--locale=C"], check=True, capture_output=True)
+    subprocess.run(prefix + [pg_ctl, "-D", str(data), "-l", str(root / "log"), "-w", "-o",
+                             f"-p {port} -k {root} -c listen_addresses=127.0.0.1", "start"],
+                   check=True, capture_output=True)
+    try:
+        yield f"postgresql+psycopg://redflags@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(prefix + [pg_ctl, "-D", str(data), "-m", "immediate", "stop"],
+                       capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def pg_store(pg_url: str) -> Iterator[Store]:
+    store = Store(pg_url)
+    yield store
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    store.close()
+
+
+def test_versions_and_diff_on_postgres(pg_store: Store, tmp_path: Path,
+                                       fixture_path: Any) -> None:
+    first = ingest.load(pg_store, [write_csl(tmp_path / "a.csv", 1200)])[0].summary
+    assert first["entity_count"] == 1200
+    lines = (tmp_path / "a.csv").read_text().splitlines()
+    del lines[5]
+    (tmp_path / "b.csv").write_text("\n".join(lines) + "\n")
+    second = ingest.load(pg_store, [tmp_path / "b.csv"])[0].summary
+    assert (second["added"], second["removed"], second["modified"]) == (0, 1, 0)
+    assert pg_store.diff("us_csl")["changes"]["removed"][0]["id"] == "us_csl-id4"
+    ingest.load(pg_store, [fixture_path("un_sc/good.xml")], force=True)
+    assert pg_store.entity("un_sc-6908473")["properties"]["alias"] == ["Umm Layth"]
+
+
+def test_failed_write_rolls_back_on_postgres(pg_store: Store, tmp_path: Path) -> None:
+    v1 = ingest.load(pg_store, [write_csl(tmp_path / "a.csv", 1200)])[0].summary["version"]
+    with pg_store.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE FUNCTION fail_midway() RETURNS trigger AS $$ BEGIN "
+            "IF NEW.entity_id = 'us_csl-id600' THEN RAISE EXCEPTION 'disk full'; END IF; "
+            "RETURN NEW; END $$ LANGUAGE plpgsql")
+        conn.exec_driver_sql("CREATE TRIGGER fail_midway BEFORE INSERT ON entities "
+                             "FOR EACH ROW EXECUTE FUNCTION fail_midway()")
+    with pytest.raises(sa.exc.DBAPIError, match="disk full"):
+        ingest.load(pg_store, [write_csl(tmp_path / "b.csv", 1300)])
+    assert pg_store.active_version("us_csl") == v1
+    assert len(list(pg_store.iter_records("us_csl"))) == 1200
