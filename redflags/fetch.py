@@ -11,7 +11,7 @@ import logging
 import shutil
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -127,7 +127,7 @@ def update(store: Store, names: list[str] | None = None, mirror: Path | None = N
     unknown = [n for n in chosen if n not in sources]
     if unknown:
         raise NotFoundError(f"unknown source(s) {', '.join(unknown)}; known: {', '.join(sources)}")
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     own_client = client is None
     if client is None:
         client = httpx.Client(timeout=httpx.Timeout(settings.HTTP_TIMEOUT, connect=15),

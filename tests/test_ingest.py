@@ -5,7 +5,6 @@ record and field where there is one), nothing of the failed load is left active,
 the previous version is still the active one.
 """
 
-import codecs
 import gzip
 import shutil
 import zipfile

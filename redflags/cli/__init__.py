@@ -103,8 +103,11 @@ def lists_load(obj: Context, paths: tuple[Path, ...], fmt: str | None, dataset: 
         with _progress() as progress:
             for job in jobs:
                 task = progress.add_task(f"loading {job.path.name}", total=None)
-                result = ingest.load_job(obj.store, job, force=force,
-                                         progress=lambda _n, c: progress.update(task, completed=c))
+
+                def advance(_name: str, count: int, task: Any = task) -> None:
+                    progress.update(task, completed=count)
+
+                result = ingest.load_job(obj.store, job, force=force, progress=advance)
                 progress.remove_task(task)
                 results.append(result)
                 if not as_json:

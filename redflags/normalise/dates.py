@@ -56,8 +56,8 @@ def parse_date(text: str | None, day_first: bool = True) -> str | None:
         if month == 0:
             return _compose(year)
         return _compose(year, month, day)
-    if (m := _TEXTUAL.match(value)) and (month := _MONTHS.get(m[2].lower())):
-        return _compose(int(m[3]), month, int(m[1] or 0))
+    if (m := _TEXTUAL.match(value)) and (named := _MONTHS.get(m[2].lower())):
+        return _compose(int(m[3]), named, int(m[1] or 0))
     if m := _YEAR.match(value):
         return _compose(int(m[1]))
     return None

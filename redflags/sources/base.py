@@ -14,7 +14,7 @@ import io
 import logging
 import re
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -238,7 +238,7 @@ def read_lines(fh: IO[bytes], ctx: ParseContext) -> Iterator[str]:
     head = fh.read(4)
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         ctx.encoding = "utf-16"
-        rest = io.TextIOWrapper(_Prefixed(head, fh), encoding="utf-16", newline="")
+        rest = io.TextIOWrapper(io.BufferedReader(_Prefixed(head, fh)), encoding="utf-16", newline="")
         try:
             yield from rest
         except UnicodeDecodeError as exc:
@@ -334,6 +334,26 @@ def iter_csv(lines: Iterable[str], ctx: ParseContext, delimiter: str = ",",
         yield reader.line_num, cells
 
 
+def iter_rows(ctx: ParseContext, required: Iterable[str], delimiter: str = ",",
+              casefold: bool = False) -> Iterator[tuple[str, dict[str, str]]]:
+    """(locator, row) for each data row of a headed CSV; a repeated header line is skipped."""
+    header: list[str] | None = None
+    with open_binary(ctx.path) as fh:
+        for line, cells in iter_csv(read_lines(fh, ctx), ctx, delimiter=delimiter):
+            cells = [c.strip() for c in cells]
+            if header is None:
+                header = [c.casefold() for c in cells] if casefold else cells
+                require_columns(header, required, ctx)
+                continue
+            if cells == header:
+                continue
+            locator = f"line {line}"
+            yield locator, row_dict(header, cells, ctx, locator)
+    if header is None:
+        raise SourceFormatError(f"{ctx.name}: empty file; expected a header with "
+                                f"{', '.join(map(repr, required))}")
+
+
 def row_dict(header: list[str], cells: list[str], ctx: ParseContext, locator: str) -> dict[str, str]:
     """Zip a row to its header; short rows are padded and reported, long ones reported."""
     if len(cells) < len(header):
@@ -377,7 +397,7 @@ def iter_xml(fh: IO[bytes], ctx: ParseContext, tags: tuple[str, ...],
              ) -> Iterator[etree._Element]:
     """Stream elements by local name with a hardened lxml parser; clear each after use."""
     if not hasattr(fh, "peek"):
-        fh = io.BufferedReader(fh, 1 << 16)  # type: ignore[arg-type]
+        fh = io.BufferedReader(fh, 1 << 16)  # type: ignore[arg-type,type-var]
     check_xml_prolog(fh, ctx)
     events = etree.iterparse(
         fh, events=("end",), resolve_entities=False, no_network=True, load_dtd=False,
@@ -399,6 +419,26 @@ def iter_xml(fh: IO[bytes], ctx: ParseContext, tags: tuple[str, ...],
         if "Entity" in msg or "DOCTYPE" in msg:
             msg += " (DOCTYPE and entity declarations are refused)"
         raise SourceFormatError(f"{ctx.name}: line {line}: malformed XML: {msg}") from exc
+
+
+def stream_xml(ctx: ParseContext, entries: tuple[str, ...],
+               header: Mapping[str, Callable[[etree._Element], None]], what: str,
+               ) -> Iterator[etree._Element]:
+    """Entry elements of a list XML; ``header`` handles metadata elements by local name.
+
+    Raises when the file holds neither entries nor any header element: it is not ``what``.
+    """
+    seen = False
+    with open_binary(ctx.path) as fh:
+        for elem in iter_xml(fh, ctx, entries + tuple(header)):
+            seen = True
+            name = _local(elem.tag)
+            if name in header:
+                header[name](elem)
+                continue
+            yield elem
+    if not seen:
+        raise SourceFormatError(f"{ctx.name}: no {'/'.join(entries)} elements; not {what}")
 
 
 def text(elem: etree._Element | None, path: str | None = None) -> str | None:

@@ -13,10 +13,8 @@ to a hash of name and list, so unchanged rows keep their ids.
 import hashlib
 from collections.abc import Iterator
 
-from redflags.exc import SourceFormatError
 from redflags.model import Record
-from redflags.sources.base import (ParseContext, iter_csv, open_binary, read_lines,
-                                   require_columns, row_dict, split_values)
+from redflags.sources.base import ParseContext, iter_rows, split_values
 from redflags.sources.helpers import add_country, add_date, add_identifier
 
 COLUMNS = ["id", "name", "aliases", "schema", "country", "identifiers", "birth_date", "list",
@@ -25,20 +23,10 @@ REQUIRED = ["name", "list"]
 
 
 def parse(ctx: ParseContext) -> Iterator[Record]:
-    header: list[str] | None = None
-    with open_binary(ctx.path) as fh:
-        for line, cells in iter_csv(read_lines(fh, ctx), ctx):
-            if header is None:
-                header = [c.strip().casefold() for c in cells]
-                require_columns(header, REQUIRED, ctx)
-                continue
-            locator = f"line {line}"
-            record = _parse_row(ctx, row_dict(header, [c.strip() for c in cells], ctx, locator),
-                                locator)
-            if record is not None:
-                yield record
-    if header is None:
-        raise SourceFormatError(f"{ctx.name}: empty file; expected header {','.join(COLUMNS)}")
+    for locator, row in iter_rows(ctx, REQUIRED, casefold=True):
+        record = _parse_row(ctx, row, locator)
+        if record is not None:
+            yield record
 
 
 def _parse_row(ctx: ParseContext, row: dict[str, str], locator: str) -> Record | None:

@@ -13,7 +13,7 @@ from lxml import etree
 
 from redflags.exc import SourceFormatError
 from redflags.model import Record
-from redflags.sources.base import ParseContext, findall, iter_xml, open_binary, read_lines
+from redflags.sources.base import ParseContext, findall, open_binary, read_lines, stream_xml
 from redflags.sources.helpers import add_country, add_date, add_identifier, join_address
 
 AUTHORITY = "European Union"
@@ -21,18 +21,13 @@ LIST = "EU Consolidated Financial Sanctions List"
 
 
 def parse_xml(ctx: ParseContext) -> Iterator[Record]:
-    seen = False
-    with open_binary(ctx.path) as fh:
-        for elem in iter_xml(fh, ctx, ("sanctionEntity", "export")):
-            if etree.QName(elem).localname == "export":
-                seen = True
-                ctx.data_date = (elem.get("generationDate") or "")[:10] or None
-                continue
-            record = _xml_entity(ctx, elem)
-            if record is not None:
-                yield record
-    if not seen:
-        raise SourceFormatError(f"{ctx.name}: no 'export' root element; not an EU FSF XML file")
+    def root(elem: etree._Element) -> None:
+        ctx.data_date = (elem.get("generationDate") or "")[:10] or None
+
+    for elem in stream_xml(ctx, ("sanctionEntity",), {"export": root}, "an EU FSF XML file"):
+        record = _xml_entity(ctx, elem)
+        if record is not None:
+            yield record
 
 
 def _xml_entity(ctx: ParseContext, elem: etree._Element) -> Record | None:

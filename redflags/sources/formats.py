@@ -9,8 +9,18 @@ from pathlib import Path
 from typing import Any
 
 from redflags.exc import SourceFormatError
-from redflags.sources import (custom_csv, eu_fsf, ftm_json, ofac_advanced_xml, ofac_csv, ofac_xml,
-                              uk_ofsi, un_sc_xml, us_bis_dpl, us_csl)
+from redflags.sources import (
+    custom_csv,
+    eu_fsf,
+    ftm_json,
+    ofac_advanced_xml,
+    ofac_csv,
+    ofac_xml,
+    uk_ofsi,
+    un_sc_xml,
+    us_bis_dpl,
+    us_csl,
+)
 from redflags.sources.base import ParseContext, is_xlsx, open_binary
 
 
@@ -107,7 +117,7 @@ def detect(path: Path) -> str:
         return "uk_ofsi_csv"
     if "entity_logical_id" in lower and ";" in first_line:
         return "eu_fsf_csv"
-    if m := _OFAC_ROW.match(first_line):
+    if _OFAC_ROW.match(first_line):
         width = len(next(csv.reader([first_line])))
         return {12: "ofac_csv", 6: "ofac_csv_add", 5: "ofac_csv_alt",
                 2: "ofac_csv_comments"}.get(width) or _unknown(

@@ -136,7 +136,7 @@ def _fold_sanctions(ctx: ParseContext, parties: dict[str, Record],
             "listingDate": min(props.get("listingDate") or props.get("startDate") or [""]) or None,
             "endDate": max(props.get("endDate") or [""]) or None,
             "reason": "; ".join(props.get("reason")) or None,
-            "sourceUrl": (props.get("sourceUrl") or [None])[0],
+            "sourceUrl": next(iter(props.get("sourceUrl")), None),
         }
         for target in targets:
             party = parties.get(target)

@@ -1,7 +1,7 @@
 """Code repeated across three or more parsers."""
 
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ _ENUMERATION = re.compile(r"\(\d+\)(?:-\(\d+\))?|\b\d\)|;|/|\band\b")
 _PARENTHETICAL = re.compile(r"\((?!\d+\))[^()]*\)")
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_meta(name: str) -> dict[str, Any]:
     path = META_DIR / f"{name}.yml"
     if not path.exists():
@@ -57,9 +57,10 @@ def add_identifier(ctx: ParseContext, record: Record, kind: str | None, number: 
         ctx.add(record, "notes", f"{kind}: {number}".strip(": "), locator, field)
         return
     record.add_identifier(kind, number, country)
-    if prop is True or not record.proxy.schema.get(prop):
-        prop = "idNumber" if record.proxy.schema.get("idNumber") else "notes"
-    ctx.add(record, prop, number, locator, field)
+    target = prop if isinstance(prop, str) and record.proxy.schema.get(prop) else None
+    if target is None:
+        target = "idNumber" if record.proxy.schema.get("idNumber") else "notes"
+    ctx.add(record, target, number, locator, field)
 
 
 def add_date(ctx: ParseContext, record: Record, prop: str, value: str | None, locator: str,

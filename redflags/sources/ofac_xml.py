@@ -7,9 +7,8 @@ from collections.abc import Iterator
 
 from lxml import etree
 
-from redflags.exc import SourceFormatError
 from redflags.model import Record
-from redflags.sources.base import ParseContext, find, findall, iter_xml, open_binary, text, texts
+from redflags.sources.base import ParseContext, find, findall, stream_xml, text, texts
 from redflags.sources.helpers import add_country, add_date, add_identifier, join_address
 
 AUTHORITY = "Office of Foreign Assets Control"
@@ -23,21 +22,16 @@ def _list_name(ctx: ParseContext, programs: list[str]) -> list[str]:
 
 
 def parse_legacy(ctx: ParseContext) -> Iterator[Record]:
-    root_seen = False
-    with open_binary(ctx.path) as fh:
-        for elem in iter_xml(fh, ctx, ("sdnEntry", "Publish_Date")):
-            if etree.QName(elem).localname == "Publish_Date":
-                root_seen = True
-                value = text(elem) or ""
-                if len(value) == 10:  # MM/DD/YYYY
-                    ctx.data_date = f"{value[6:]}-{value[:2]}-{value[3:5]}"
-                continue
-            root_seen = True
-            record = _legacy_entry(ctx, elem)
-            if record is not None:
-                yield record
-    if not root_seen:
-        raise SourceFormatError(f"{ctx.name}: no sdnEntry elements; not an OFAC sdnList file")
+    def published(elem: etree._Element) -> None:
+        value = text(elem) or ""
+        if len(value) == 10:  # MM/DD/YYYY
+            ctx.data_date = f"{value[6:]}-{value[:2]}-{value[3:5]}"
+
+    header = {"Publish_Date": published}
+    for elem in stream_xml(ctx, ("sdnEntry",), header, "an OFAC sdnList file"):
+        record = _legacy_entry(ctx, elem)
+        if record is not None:
+            yield record
 
 
 def _legacy_entry(ctx: ParseContext, elem: etree._Element) -> Record | None:
@@ -107,18 +101,14 @@ def _legacy_entry(ctx: ParseContext, elem: etree._Element) -> Record | None:
 
 
 def parse_enhanced(ctx: ParseContext) -> Iterator[Record]:
-    seen = False
-    with open_binary(ctx.path) as fh:
-        for elem in iter_xml(fh, ctx, ("entity", "publicationInfo")):
-            seen = True
-            if etree.QName(elem).localname == "publicationInfo":
-                ctx.data_date = (text(elem, "dataAsOf") or "")[:10] or None
-                continue
-            record = _enhanced_entity(ctx, elem)
-            if record is not None:
-                yield record
-    if not seen:
-        raise SourceFormatError(f"{ctx.name}: no entity elements; not an OFAC ENHANCED_XML file")
+    def info(elem: etree._Element) -> None:
+        ctx.data_date = (text(elem, "dataAsOf") or "")[:10] or None
+
+    header = {"publicationInfo": info}
+    for elem in stream_xml(ctx, ("entity",), header, "an OFAC ENHANCED_XML file"):
+        record = _enhanced_entity(ctx, elem)
+        if record is not None:
+            yield record
 
 
 def _enhanced_entity(ctx: ParseContext, elem: etree._Element) -> Record | None:

@@ -13,8 +13,14 @@ from typing import Any
 from redflags.exc import SourceFormatError
 from redflags.model import Record
 from redflags.normalise.dates import parse_date
-from redflags.sources.base import (ParseContext, iter_csv, open_binary, read_lines,
-                                   require_columns, row_dict)
+from redflags.sources.base import (
+    ParseContext,
+    iter_csv,
+    open_binary,
+    read_lines,
+    require_columns,
+    row_dict,
+)
 from redflags.sources.helpers import add_country, add_date, add_identifier, join_address
 
 REQUIRED = ["Name 6", "Group Type", "Group ID"]

@@ -4,10 +4,8 @@ from collections.abc import Iterator
 
 from lxml import etree
 
-from redflags.exc import SourceFormatError
 from redflags.model import Record
-from redflags.sources.base import (ParseContext, find, findall, iter_xml, open_binary, text,
-                                   texts)
+from redflags.sources.base import ParseContext, find, findall, stream_xml, text, texts
 from redflags.sources.helpers import add_country, add_date, add_identifier, join_address
 
 _NAME_PARTS = ("FIRST_NAME", "SECOND_NAME", "THIRD_NAME", "FOURTH_NAME")
@@ -20,19 +18,14 @@ _CONSUMED = {"DATAID", "VERSIONNUM", *_NAME_PARTS, "UN_LIST_TYPE", "REFERENCE_NU
 
 
 def parse(ctx: ParseContext) -> Iterator[Record]:
-    seen_root = False
-    with open_binary(ctx.path) as fh:
-        for elem in iter_xml(fh, ctx, ("INDIVIDUAL", "ENTITY", "CONSOLIDATED_LIST")):
-            tag = etree.QName(elem).localname
-            if tag == "CONSOLIDATED_LIST":
-                seen_root = True
-                ctx.data_date = (elem.get("dateGenerated") or "")[:10] or None
-                continue
-            record = _parse_entry(ctx, elem, tag == "INDIVIDUAL")
-            if record is not None:
-                yield record
-    if not seen_root:
-        raise SourceFormatError(f"{ctx.name}: no CONSOLIDATED_LIST root element")
+    def root(elem: etree._Element) -> None:
+        ctx.data_date = (elem.get("dateGenerated") or "")[:10] or None
+
+    header = {"CONSOLIDATED_LIST": root}
+    for elem in stream_xml(ctx, ("INDIVIDUAL", "ENTITY"), header, "a UN consolidated list"):
+        record = _parse_entry(ctx, elem, etree.QName(elem).localname == "INDIVIDUAL")
+        if record is not None:
+            yield record
 
 
 def _parse_entry(ctx: ParseContext, elem: etree._Element, person: bool) -> Record | None:
@@ -65,12 +58,12 @@ def _parse_entry(ctx: ParseContext, elem: etree._Element, person: bool) -> Recor
     ctx.add(record, "topics", "sanction", locator)
     alias_tag = "INDIVIDUAL_ALIAS" if person else "ENTITY_ALIAS"
     for alias in findall(elem, alias_tag):
-        value = text(alias, "ALIAS_NAME")
+        alias_name = text(alias, "ALIAS_NAME")
         quality = (text(alias, "QUALITY") or "").casefold()
         prop = "weakAlias" if quality in ("low",) else "alias"
         if quality in ("f.k.a.", "fka"):
             prop = "previousName"
-        ctx.add(record, prop, value, locator, alias_tag)
+        ctx.add(record, prop, alias_name, locator, alias_tag)
     for addr in findall(elem, "INDIVIDUAL_ADDRESS" if person else "ENTITY_ADDRESS"):
         country = text(addr, "COUNTRY")
         full = join_address(text(addr, "STREET"), text(addr, "CITY"),

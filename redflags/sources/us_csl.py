@@ -13,8 +13,7 @@ from typing import Any
 from redflags.exc import SourceFormatError
 from redflags.model import Record
 from redflags.normalise.dates import parse_date
-from redflags.sources.base import (ParseContext, iter_csv, open_binary, read_lines,
-                                   require_columns, row_dict, split_values)
+from redflags.sources.base import ParseContext, iter_rows, open_binary, read_lines, split_values
 from redflags.sources.helpers import add_country, add_date, add_identifier
 
 COLUMNS = ["_id", "source", "entity_number", "type", "programs", "name", "title", "addresses",
@@ -28,23 +27,10 @@ _CC = re.compile(r"^[A-Z]{2}$")
 
 
 def parse_csv(ctx: ParseContext) -> Iterator[Record]:
-    with open_binary(ctx.path) as fh:
-        header: list[str] | None = None
-        for line, cells in iter_csv(read_lines(fh, ctx), ctx):
-            cells = [c.strip() for c in cells]
-            if header is None or cells == header:
-                # The 2023 export repeats its header line; treat repeats as no-ops.
-                if header is None:
-                    header = cells
-                    require_columns(header, REQUIRED, ctx)
-                continue
-            locator = f"line {line}"
-            row = row_dict(header, cells, ctx, locator)
-            record = parse_row(ctx, row, locator, lambda v: split_values(v, ";"))
-            if record is not None:
-                yield record
-        if header is None:
-            raise SourceFormatError(f"{ctx.name}: empty file, no CSL header")
+    for locator, row in iter_rows(ctx, REQUIRED):
+        record = parse_row(ctx, row, locator, lambda v: split_values(v, ";"))
+        if record is not None:
+            yield record
 
 
 def parse_json(ctx: ParseContext) -> Iterator[Record]:
@@ -194,11 +180,14 @@ def _add_id(ctx: ParseContext, record: Record, ident: Any, locator: str) -> None
         return
     # Two layouts exist: "CC, number, type" (2022) and "type, number, CC" (2023).
     if _CC.match(parts[0]) and len(parts) >= 3:
-        country, number, kind = parts[0], parts[1], ", ".join(parts[2:])
+        country_code: str | None = parts[0]
+        number, kind = parts[1], ", ".join(parts[2:])
+        add_identifier(ctx, record, kind, number, country_code, locator, "ids")
+        return
     else:
         kind, number = parts[0], parts[1]
         rest = parts[2:]
-        country = rest[-1] if rest and _CC.match(rest[-1]) else None
+        country: str | None = rest[-1] if rest and _CC.match(rest[-1]) else None
         if rest and country is None:
             number = ", ".join(parts[1:])
     add_identifier(ctx, record, kind, number, country, locator, "ids")
