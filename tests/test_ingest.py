@@ -330,3 +330,46 @@ def test_failed_write_is_rolled_back(store: Any, big_csl: Path, tmp_path: Path) 
     with pytest.raises(sa.exc.IntegrityError, match="disk full"):
         ingest.load(store, [changed])
     assert_untouched(store, "us_csl", v1, 1200)
+
+
+def test_damaged_xlsx(store: Any, tmp_path: Path, uk_xlsx: Any) -> None:
+    from tests.conftest import uk_rows
+
+    good = uk_xlsx(uk_rows(3))
+    version = ingest.load(store, [good], force=True)[0].summary["version"]
+    cut = tmp_path / "cut.xlsx"
+    cut.write_bytes(good.read_bytes()[:3000])
+    with pytest.raises(SourceFormatError, match="cut.xlsx: "):
+        ingest.load(store, [cut], fmt="uk_ofsi_xlsx")
+    assert store.active_version("gb_hmt") == version
+
+
+def test_xlsx_with_entity_bomb_is_refused(store: Any, tmp_path: Path, uk_xlsx: Any) -> None:
+    from tests.conftest import uk_rows
+
+    good = uk_xlsx(uk_rows(3))
+    bomb = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(bomb, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">'
+                        b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>' + data)
+            dst.writestr(item, data)
+    with pytest.raises(SourceFormatError, match="bomb.xlsx: damaged or hostile worksheet XML"):
+        ingest.load(store, [bomb], fmt="uk_ofsi_xlsx", force=True)
+
+
+def test_unknown_xml_and_bad_json_lines(store: Any, tmp_path: Path) -> None:
+    rule = tmp_path / "rule.xml"
+    rule.write_text('<?xml version="1.0"?><RULE><PREAMB/></RULE>')
+    with pytest.raises(SourceFormatError, match=r"rule.xml: format not recognised \(XML with root element <RULE>\)"):
+        ingest.load(store, [rule])
+    lines = tmp_path / "entities.ftm.json"
+    lines.write_text('{"id": "a", "schema": "Person", "properties": {"name": ["A B"]}}\n'
+                     '{"id": "b", "schema": "Person", "properties": \n'
+                     '{"id": "c", "schema": "Martian", "properties": {}}\n')
+    result = ingest.load(store, [lines], dataset="ftm_test")[0]
+    assert result.summary["entity_count"] == 1
+    codes = {(i.locator, i.code) for i in result.issues}
+    assert ("line 2", "invalid-json") in codes and ("line 3", "unknown-schema") in codes

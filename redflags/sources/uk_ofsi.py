@@ -45,11 +45,22 @@ def parse_xlsx(ctx: ParseContext) -> Iterator[Record]:
         sheet = book.worksheets[0]
         rows = (
             (f"sheet {sheet.title!r} row {n}", ["" if c is None else _cell(c) for c in cells])
-            for n, cells in enumerate(sheet.iter_rows(values_only=True), start=1)
+            for n, cells in enumerate(_guarded(ctx, sheet.iter_rows(values_only=True)), start=1)
         )
         yield from _parse_rows(ctx, rows)
     finally:
         book.close()
+
+
+def _guarded(ctx: ParseContext, rows: Iterator[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+    """Rows of the sheet; damage inside the workbook (bad XML, DTDs) becomes a format error."""
+    from defusedxml import DefusedXmlException
+
+    try:
+        yield from rows
+    except (DefusedXmlException, zipfile.BadZipFile, KeyError, ValueError, SyntaxError) as exc:
+        raise SourceFormatError(f"{ctx.name}: damaged or hostile worksheet XML "
+                                f"({type(exc).__name__}: {exc})") from exc
 
 
 def _cell(value: Any) -> str:
