@@ -1,0 +1,133 @@
+"""Names to comparable token forms; pure functions over text, no I/O beyond data files.
+
+Order of steps for one name (each is tested in tests/normalise):
+1. Unicode NFKC.
+2. Han characters: Traditional -> Simplified, segmented against the generic-word and
+   place dictionary, the rest romanised with pinyin (``chinese.py``).
+3. Legal forms (Co., Ltd. / GmbH / ООО / S.A. / 有限公司 ...) recognised with rigour's
+   org-type database (and the Chinese ones from the dictionary), canonicalised
+   ("coltd", "llc", "jsc") and taken out of the name into their own list.
+4. Other scripts (Cyrillic, Arabic, Greek, ...) transliterated to ASCII.
+5. Casefold, punctuation to spaces, whitespace collapsed; digits stay their own tokens.
+6. Abbreviations (TECH, INTL, GRP, ...) expanded from ``data/abbreviations.yml``.
+
+Empty results are coalesced to an empty token tuple, never None.
+"""
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from rigour.names import org_types
+from rigour.text import ascii_text
+
+from redflags.normalise.chinese import has_han, segment
+
+DATA = Path(__file__).parent / "data"
+_SPLIT = re.compile(r"[^\w]+|_")
+_DIGIT_BOUNDARY = re.compile(r"(?<=\d)(?=[^\W\d_])|(?<=[^\W\d_])(?=\d)")
+
+# Canonical codes for the Chinese legal forms, aligned with rigour's compare forms.
+_ZH_LEGAL = {"co.ltd": "coltd", "llc": "llc", "jsc": "jsc", "company": "co"}
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    text: str
+    source: str  # "text" | "abbreviation" | "translit" | "pinyin" | "dictionary" | "place"
+    original: str  # what the token came from, as written
+
+
+@dataclass(frozen=True, slots=True)
+class NameForm:
+    original: str
+    tokens: tuple[Token, ...]
+    legal_forms: tuple[str, ...]
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        return tuple(t.text for t in self.tokens)
+
+
+@lru_cache(maxsize=1)
+def _reference() -> tuple[dict[str, str], dict[str, str]]:
+    with open(DATA / "abbreviations.yml", encoding="utf-8") as fh:
+        data = yaml.safe_load(fh)
+    expand = {str(k): str(v) for k, v in data["expand"].items()}
+    legal = {str(k): str(v) for k, v in data["legal_words"].items()}
+    return expand, legal
+
+
+def clean_text(text: str) -> str:
+    """NFKC, casefold, punctuation to spaces, whitespace collapsed."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return " ".join(p for p in _SPLIT.split(text) if p)
+
+
+def _latin_tokens(text: str, legal: list[str]) -> list[Token]:
+    lowered = unicodedata.normalize("NFKC", text).casefold()
+    found = org_types.extract_org_types(lowered)
+    for _display, compare in found:
+        code = compare.replace(" ", "")
+        if code not in legal:
+            legal.append(code)
+    if found:
+        lowered = org_types.remove_org_types(lowered, replacement=" ")
+    tokens: list[Token] = []
+    abbreviations, legal_words = _reference()
+    words = lowered.split()
+    plain = [w for w in words if _SPLIT.sub("", w) not in legal_words]
+    if plain and len(plain) < len(words):
+        for w in words:
+            word_code = legal_words.get(_SPLIT.sub("", w))
+            if word_code is not None and word_code not in legal:
+                legal.append(word_code)
+        words = plain
+    for raw in words:
+        latin = ascii_text(raw) if not raw.isascii() else raw
+        source = "translit" if latin != raw else "text"
+        if raw == "&":
+            tokens.append(Token("and", "abbreviation", raw))
+            continue
+        for part in _SPLIT.split(_DIGIT_BOUNDARY.sub(" ", latin.casefold())):
+            if not part:
+                continue
+            expanded = abbreviations.get(part)
+            if expanded:
+                for word in expanded.split():
+                    tokens.append(Token(word, "abbreviation", part))
+            else:
+                tokens.append(Token(part, source, raw))
+    return tokens
+
+
+def analyse_name(name: str) -> NameForm:
+    """The comparable form of one name: tokens with their derivation, and legal forms."""
+    legal: list[str] = []
+    tokens: list[Token] = []
+    if has_han(name):
+        buffer = ""
+        for char in name + " ":
+            if has_han(char):
+                if buffer.strip():
+                    tokens.extend(_latin_tokens(buffer, legal))
+                buffer = ""
+                continue
+            buffer += char
+        for zh in segment("".join(c for c in name if has_han(c))):
+            if zh.kind == "legal":
+                code = _ZH_LEGAL.get(zh.latin[0], zh.latin[0])
+                if code not in legal:
+                    legal.append(code)
+                continue
+            source = {"pinyin": "pinyin", "place": "place"}.get(zh.kind, "dictionary")
+            tokens.extend(Token(word, source, zh.text) for word in zh.latin)
+        # Latin text inside a Han name (rare: "华为Huawei") keeps its order after the Han part.
+    else:
+        tokens = _latin_tokens(name, legal)
+    if "co" in legal and "ltd" in legal:  # "Company Limited" is the same form as "Co., Ltd."
+        legal = [f for f in legal if f not in ("co", "ltd")] + ["coltd"]
+    return NameForm(name, tuple(tokens), tuple(dict.fromkeys(legal)))

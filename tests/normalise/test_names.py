@@ -1,0 +1,92 @@
+"""Name normalisation, one labelled case per row (add a row for every reported miss)."""
+
+import pytest
+
+from redflags.normalise.chinese import segment
+from redflags.normalise.dates import parse_date
+from redflags.normalise.names import analyse_name, clean_text
+
+# (name, expected words, expected legal forms)
+CASES = [
+    # legal forms in many languages, canonicalised and taken out of the name
+    ("Zhejiang Dahua Technology Co., Ltd.", ("zhejiang", "dahua", "technology"), ("coltd",)),
+    ("HIERAX CO LTD.", ("hierax",), ("coltd",)),
+    ("Hierax Company Limited", ("hierax",), ("coltd",)),
+    ("Siemens GmbH", ("siemens",), ("gmbh",)),
+    ("ООО Ромашка", ("romashka",), ("ooo",)),
+    ("Gazprom JSC", ("gazprom",), ("jsc",)),
+    ("Razryad, JSC", ("razryad",), ("jsc",)),
+    ("Banco Nacional S.A.", ("banco", "nacional"), ("sa",)),
+    ("Acme LLC", ("acme",), ("llc",)),
+    ("BELLETECH CORP", ("belletech",), ("corp",)),
+    # numbers are kept as their own tokens, so they can be compared strictly
+    ("11420 CORP.", ("11420",), ("corp",)),
+    ("CETC29 Research Institute", ("cetc", "29", "research", "institute"), ()),
+    # abbreviations
+    ("HIKVISION DIGITAL TECH CO LTD", ("hikvision", "digital", "technology"), ("coltd",)),
+    ("GUANGZHOU HAIGE COMM GRP", ("guangzhou", "haige", "communication", "group"), ()),
+    ("CNOOC ENERGY TECH & SRVCES LTD", ("cnooc", "energy", "technology", "and", "services"),
+     ("ltd",)),
+    ("INTL INVESTMENT HOTELS", ("international", "investment", "hotels"), ()),
+    # Chinese: segmentation, dictionary, pinyin, legal forms, Traditional script
+    ("浙江大华技术股份有限公司", ("zhejiang", "dahua", "technology"), ("coltd",)),
+    ("北京市商汤科技开发有限公司", ("beijing", "shangtang", "technology", "development"),
+     ("coltd",)),
+    ("杭州海康威视数字技术股份有限公司", ("hangzhou", "haikangweishi", "digital", "technology"),
+     ("coltd",)),
+    ("和田地区公安局", ("hetian", "prefecture", "public", "security", "bureau"), ()),
+    ("招商银行有限公司", ("zhaoshang", "bank"), ("coltd",)),
+    ("臺灣積體電路製造股份有限公司", ("taiwan", "jitidianlu", "manufacturing"), ("coltd",)),
+    # other scripts to Latin
+    ("Общество Ромашка", ("obshchestvo", "romashka"), ()),
+    ("Αθήνα Ναυτιλιακή", ("athina", "navtiliaki"), ()),
+    # a name that is only a legal-form word stays a name
+    ("Company", ("company",), ()),
+]
+
+
+@pytest.mark.parametrize("name,words,legal", CASES, ids=[c[0] for c in CASES])
+def test_analyse_name(name: str, words: tuple[str, ...], legal: tuple[str, ...]) -> None:
+    form = analyse_name(name)
+    assert form.words == words
+    assert form.legal_forms == legal
+
+
+def test_token_sources_explain_derivation() -> None:
+    form = analyse_name("杭州海康威视数字技术股份有限公司")
+    assert [(t.text, t.source, t.original) for t in form.tokens] == [
+        ("hangzhou", "place", "杭州"), ("haikangweishi", "pinyin", "海康威视"),
+        ("digital", "dictionary", "数字"), ("technology", "dictionary", "技术")]
+    tech = analyse_name("DIGITAL TECH").tokens[1]
+    assert (tech.text, tech.source, tech.original) == ("technology", "abbreviation", "tech")
+
+
+def test_place_suffix_dropped() -> None:
+    assert [t.latin for t in segment("浙江省杭州市")] == [("zhejiang",), ("hangzhou",)]
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("  HIKVISION, Digital-Tech. Co.,Ltd ", "hikvision digital tech co ltd"),
+    ("ＨＩＫ　ＶＩＳＩＯＮ", "hik vision"),  # full-width forms fold under NFKC
+    ("Straße", "strasse"),
+])
+def test_clean_text(text: str, expected: str) -> None:
+    assert clean_text(text) == expected
+
+
+@pytest.mark.parametrize("text,day_first,expected", [
+    ("1962", True, "1962"),
+    ("00/00/1980", True, "1980"),
+    ("03/04/2001", True, "2001-04-03"),
+    ("03/04/2001", False, "2001-03-04"),
+    ("25 Mar 1973", True, "1973-03-25"),
+    ("circa 07 Jul 1966", True, "1966-07-07"),
+    ("Mar 1973", True, "1973-03"),
+    ("2019-10-09", True, "2019-10-09"),
+    ("0097-06-30", True, None),
+    ("31/02/2001", True, None),
+    ("circa 1965?", True, None),
+    ("", True, None),
+])
+def test_parse_date(text: str, day_first: bool, expected: str | None) -> None:
+    assert parse_date(text, day_first=day_first) == expected
