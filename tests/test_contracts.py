@@ -12,7 +12,8 @@ README = (Path(__file__).parents[1] / "README.md").read_text()
 
 def test_all_matches_exports() -> None:
     public = {n for n in dir(redflags) if not n.startswith("_")} - {
-        "exc", "ingest", "model", "store", "settings", "sources", "normalise", "fetch", "cli"}
+        "exc", "ingest", "model", "store", "settings", "sources", "normalise", "fetch", "cli",
+        "screen", "index"}
     assert set(redflags.__all__) - {"__version__"} == public
 
 

@@ -29,6 +29,8 @@ from redflags.normalise.chinese import has_han, segment
 DATA = Path(__file__).parent / "data"
 _SPLIT = re.compile(r"[^\w]+|_")
 _DIGIT_BOUNDARY = re.compile(r"(?<=\d)(?=[^\W\d_])|(?<=[^\W\d_])(?=\d)")
+# Vendor files glue words where the case changes: "AEROSUNcorporation", "PTEltd".
+_CASE_BOUNDARY = re.compile(r"(?<=[A-Z]{2})(?=[a-z]{2})|(?<=[a-z]{2})(?=[A-Z]{2})")
 
 # Canonical codes for the Chinese legal forms, aligned with rigour's compare forms.
 _ZH_LEGAL = {"co.ltd": "coltd", "llc": "llc", "jsc": "jsc", "company": "co"}
@@ -67,8 +69,22 @@ def clean_text(text: str) -> str:
     return " ".join(p for p in _SPLIT.split(text) if p)
 
 
+_GLUED_LEGAL = ("corporation", "company", "limited", "gmbh", "pjsc", "corp", "llc", "jsc", "ltd",
+                "plc", "ooo", "inc")
+
+
+def _split_glued_legal(word: str) -> list[str]:
+    """"pharmcontractgmbh" -> ["pharmcontract", "gmbh"]; the stem must keep 4+ letters."""
+    for suffix in _GLUED_LEGAL:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4 and word.isalpha():
+            return [word[: -len(suffix)], suffix]
+    return [word]
+
+
 def _latin_tokens(text: str, legal: list[str]) -> list[Token]:
-    lowered = unicodedata.normalize("NFKC", text).casefold()
+    abbreviations, legal_words = _reference()
+    text = _CASE_BOUNDARY.sub(" ", unicodedata.normalize("NFKC", text))
+    lowered = " ".join(part for w in text.casefold().split() for part in _split_glued_legal(w))
     found = org_types.extract_org_types(lowered)
     for _display, compare in found:
         code = compare.replace(" ", "")
@@ -77,7 +93,6 @@ def _latin_tokens(text: str, legal: list[str]) -> list[Token]:
     if found:
         lowered = org_types.remove_org_types(lowered, replacement=" ")
     tokens: list[Token] = []
-    abbreviations, legal_words = _reference()
     words = lowered.split()
     plain = [w for w in words if _SPLIT.sub("", w) not in legal_words]
     if plain and len(plain) < len(words):

@@ -1,0 +1,136 @@
+"""The index: entity names -> weighted keys -> candidate entities. No scoring here.
+
+Keys per name (see ``name_keys``): each token, each pair of adjacent tokens glued
+("hik vision" -> "hikvision") and each token's phonetic key. A query's candidates are
+the entities sharing keys with it, ranked by the summed inverse document frequency of
+the shared keys, so a shared rare token ("hikvision") outranks any number of shared
+generic ones ("technology", "china", "group"). Keys held by more than
+``COMMON_SHARE`` of all entities are too generic to retrieve by, but a rare key is
+never skipped: whoever shares one with the query is retrieved.
+"""
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from rigour.text import metaphone
+
+from redflags.normalise.names import NameForm, analyse_name
+
+COMMON_SHARE = 0.02
+"""Keys on more than this share of entities do not retrieve candidates on their own."""
+
+
+@dataclass(slots=True)
+class Candidate:
+    """What the scorer needs of one listed entity."""
+
+    id: str
+    schema: str
+    caption: str
+    datasets: tuple[str, ...]
+    lists: tuple[str, ...]
+    names: list[tuple[str, NameForm]]  # (property, analysed name)
+    countries: frozenset[str]
+    identifiers: frozenset[str]
+    birth_dates: tuple[str, ...]
+    referents: tuple[str, ...] = ()
+    data: dict[str, Any] = field(default_factory=dict, repr=False)
+
+
+def name_keys(form: NameForm) -> set[str]:
+    words = [w for w in form.words if w]
+    keys = {f"t:{w}" for w in words}
+    keys.update(f"t:{a}{b}" for a, b in zip(words, words[1:]))
+    keys.update(f"p:{metaphone(w)}" for w in words if len(w) >= 4 and not w.isdigit())
+    return keys
+
+
+def gram_keys(word: str) -> set[str]:
+    """Character trigrams of a word: retrieval for typos and glued words."""
+    padded = f"^{word}$"
+    return {f"g:{padded[i:i + 3]}" for i in range(len(padded) - 2)}
+
+
+NAME_PROPS = ("name", "alias", "previousName", "weakAlias")
+ID_PROPS = ("registrationNumber", "idNumber", "taxNumber", "passportNumber", "uscCode",
+            "innCode", "ogrnCode", "swiftBic", "leiCode", "imoNumber", "isinCode", "dunsCode")
+
+
+def normalise_identifier(value: str) -> str:
+    return "".join(c for c in value.upper() if c.isalnum())
+
+
+def candidate_from_record(data: dict[str, Any]) -> Candidate:
+    props = data.get("properties", {})
+    names = [(prop, analyse_name(value)) for prop in NAME_PROPS for value in props.get(prop, [])]
+    countries = set()
+    for prop in ("country", "nationality", "citizenship", "jurisdiction", "birthCountry"):
+        countries.update(props.get(prop, []))
+    ids = {normalise_identifier(v) for p in ID_PROPS for v in props.get(p, [])}
+    ids.update(normalise_identifier(i["number"]) for i in data.get("identifiers", []))
+    return Candidate(
+        id=data["id"], schema=data["schema"], caption=data.get("caption", data["id"]),
+        datasets=(data.get("dataset", ""),), lists=tuple(data.get("lists", [])), names=names,
+        countries=frozenset(countries), identifiers=frozenset(i for i in ids if len(i) >= 4),
+        birth_dates=tuple(props.get("birthDate", [])), data=data,
+    )
+
+
+class Index:
+    def __init__(self, candidates: Iterable[Candidate]) -> None:
+        self.entities: list[Candidate] = list(candidates)
+        postings: dict[str, list[int]] = defaultdict(list)
+        token_df: dict[str, int] = defaultdict(int)
+        for number, cand in enumerate(self.entities):
+            keys: set[str] = set()
+            for _prop, form in cand.names:
+                keys |= name_keys(form)
+            grams: set[str] = set()
+            for key in keys:
+                if key.startswith("t:") and len(key) > 5:
+                    grams |= gram_keys(key[2:])
+            for key in keys | grams:
+                postings[key].append(number)
+                if key.startswith("t:"):
+                    token_df[key[2:]] += 1
+            for ident in cand.identifiers:
+                postings[f"i:{ident}"].append(number)
+        total = max(len(self.entities), 1)
+        self.size = total
+        self.postings = dict(postings)
+        self.idf = {key: math.log((total + 1) / (len(ids) + 0.5)) for key, ids in postings.items()}
+        self.token_idf = {tok: math.log((total + 1) / (df + 0.5)) for tok, df in token_df.items()}
+        self.max_idf = math.log((total + 1) / 0.5)
+        self.common = max(int(total * COMMON_SHARE), 100)
+
+    def __len__(self) -> int:
+        return len(self.entities)
+
+    def weight(self, token: str) -> float:
+        """How much a token says about identity: its IDF, unseen tokens weigh most."""
+        return self.token_idf.get(token, self.max_idf)
+
+    def candidates(self, forms: Iterable[NameForm], identifiers: Iterable[str] = (),
+                   limit: int = 30) -> list[tuple[Candidate, float]]:
+        keys: set[str] = set()
+        for form in forms:
+            keys |= name_keys(form)
+            for word in form.words:
+                # Words the lists do not contain are typos or glued words: go by trigrams.
+                if len(word) >= 5 and f"t:{word}" not in self.postings:
+                    keys |= gram_keys(word)
+        keys.update(f"i:{normalise_identifier(i)}" for i in identifiers)
+        scores: dict[int, float] = defaultdict(float)
+        for key in keys:
+            ids = self.postings.get(key)
+            if not ids or (len(ids) > self.common and not key.startswith("i:")):
+                continue
+            kind = key[0]
+            weight = self.idf[key] * (3.0 if kind == "i" else 0.3 if kind == "g" else 1.0)
+            for number in ids:
+                scores[number] += weight
+        best = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)[:limit]
+        return [(self.entities[n], s) for n, s in best]

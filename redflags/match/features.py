@@ -1,0 +1,194 @@
+"""Match features: one small function each; the docstring is the explanation."""
+
+from rapidfuzz.distance import OSA
+from rigour.text import metaphone
+
+from redflags.index.blocker import Candidate
+from redflags.match.types import FeatureResult, Query, TokenMatch
+from redflags.normalise.names import NameForm, Token
+
+STOPWORDS = frozenset({"the", "and", "of", "for", "de", "del", "la", "le", "el", "al", "des", "du",
+                       "y", "i", "und", "et"})
+
+
+def _similar(q: Token, c: Token) -> tuple[float, str]:
+    sim, how = _similar_text(q, c)
+    if sim < 1.0 and (q.source == "abbreviation" or c.source == "abbreviation"):
+        # "telecom" was expanded on one side; the other side may hold a typo of the short form
+        alt = _similar_text(Token(q.original, "text", q.original), Token(c.original, "text", c.original))
+        if alt[0] > sim:
+            return alt
+    return sim, how
+
+
+def _similar_text(q: Token, c: Token) -> tuple[float, str]:
+    if q.text == c.text:
+        how = "exact"
+        if "pinyin" in (q.source, c.source):
+            how = "pinyin"
+        elif "dictionary" in (q.source, c.source):
+            how = "dictionary"
+        elif "abbreviation" in (q.source, c.source):
+            how = "abbreviation"
+        return 1.0, how
+    if q.text.isdigit() or c.text.isdigit():
+        return 0.0, "none"  # numbers are compared strictly
+    shorter = min(len(q.text), len(c.text))
+    if shorter >= 4:
+        allowed = 1 if shorter < 7 else 2 if shorter < 11 else 3
+        dist = OSA.distance(q.text, c.text, score_cutoff=allowed)
+        if dist <= allowed:
+            # An edit costs more in a short word: "alcoa"/"alco" is another name.
+            return 1.0 - 1.2 * dist / max(len(q.text), len(c.text)), "fuzzy"
+    if (shorter >= 3 and q.text[0] == c.text[0] and abs(len(q.text) - len(c.text)) <= 2
+            and metaphone(q.text) == metaphone(c.text)):
+        return 0.8, "phonetic"
+    return 0.0, "none"
+
+
+def align_tokens(query: NameForm, listed: NameForm, weight: "object") -> tuple[float, list[TokenMatch]]:
+    """Name tokens aligned one to one; each query token to its most similar listed token.
+
+    Both directions count: the score is the harmonic mean of the weighted share of the
+    query's tokens that found a partner and of the listed name's tokens that did, with
+    each token weighted by its rarity across all listed names.
+    """
+    wfn = weight  # callable token -> weight
+    q_tokens = [t for t in query.tokens if t.text not in STOPWORDS] or list(query.tokens)
+    c_tokens = [t for t in listed.tokens if t.text not in STOPWORDS] or list(listed.tokens)
+    if not q_tokens or not c_tokens:
+        return 0.0, []
+    pairs = []
+    for i, q in enumerate(q_tokens):
+        for j, c in enumerate(c_tokens):
+            sim, how = _similar(q, c)
+            if sim > 0:
+                pairs.append((sim, i, j, how))
+    # glued / split tokens: "hikvision" against "hik"+"vision", and the reverse
+    _glue_pairs(q_tokens, c_tokens, pairs, reverse=False)
+    _glue_pairs(c_tokens, q_tokens, pairs, reverse=True)
+    pairs.sort(key=lambda p: -p[0])
+    used_q: dict[int, tuple[float, int | tuple[int, ...], str]] = {}
+    used_c: set[int] = set()
+    for sim, i, j, how in pairs:
+        i_set = i if isinstance(i, tuple) else (i,)
+        j_set = j if isinstance(j, tuple) else (j,)
+        if any(x in used_q for x in i_set) or any(y in used_c for y in j_set):
+            continue
+        for x in i_set:
+            used_q[x] = (sim, j, how)
+        used_c.update(j_set)
+    q_weights = [_weight(wfn, t.text, i in used_q) for i, t in enumerate(q_tokens)]
+    c_matched = {y for _s, j, _h in used_q.values() for y in (j if isinstance(j, tuple) else (j,))}
+    c_weights = [_weight(wfn, t.text, j in c_matched) for j, t in enumerate(c_tokens)]
+    q_hit = sum(w * used_q[i][0] for i, w in enumerate(q_weights) if i in used_q)
+    c_sims: dict[int, float] = {}
+    for sim, target, _how in used_q.values():
+        for y in (target if isinstance(target, tuple) else (target,)):
+            c_sims[y] = max(c_sims.get(y, 0.0), sim)
+    c_hit = sum(w * c_sims.get(j, 0.0) for j, w in enumerate(c_weights))
+    precision = q_hit / sum(q_weights)
+    recall = c_hit / sum(c_weights)
+    score = 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
+    matches = []
+    for i, q in enumerate(q_tokens):
+        if i in used_q:
+            sim, target, how = used_q[i]
+            span = target if isinstance(target, tuple) else (target,)
+            listed_text = " ".join(c_tokens[y].text for y in span)
+            matches.append(TokenMatch(q.text, listed_text, how, sim, q_weights[i]))
+        else:
+            matches.append(TokenMatch(q.text, None, "none", 0.0, q_weights[i]))
+    return score, matches
+
+
+_LEGAL_WORDS = ("limited", "company", "corporation", "incorporated", "gmbh")
+
+
+def _weight(wfn: "object", text: str, matched: bool) -> float:
+    """A token's weight: its rarity; unmatched noise (single letters, legal-form typos) ~0."""
+    weight = float(wfn(text))  # type: ignore[operator]
+    if len(text) == 1:
+        return 0.1  # initials and split-up legal forms ("S A DE C V") say little either way
+    if matched:
+        return weight
+    if len(text) >= 5 and any(OSA.distance(text, w, score_cutoff=2) <= 2 for w in _LEGAL_WORDS):
+        return 0.1
+    return weight
+
+
+def _glue_pairs(one: list[Token], other: list[Token], pairs: list, reverse: bool) -> None:
+    """Pair a long token with 2 or 3 adjacent tokens of the other name glued together."""
+    for span in (2, 3):
+        for j in range(len(other) - span + 1):
+            glued = "".join(t.text for t in other[j:j + span])
+            for i, tok in enumerate(one):
+                if len(tok.text) < 5 or abs(len(tok.text) - len(glued)) > 3:
+                    continue
+                allowed = 1 if len(glued) < 9 else 2 if len(glued) < 14 else 3
+                dist = OSA.distance(tok.text, glued, score_cutoff=allowed)
+                if dist > allowed:
+                    continue
+                sim = 1.0 - 0.06 * dist
+                group = tuple(range(j, j + span))
+                pairs.append((sim, group, i, "glued") if reverse else (sim, i, group, "glued"))
+
+
+def country_mismatch(query: Query, cand: Candidate) -> FeatureResult | None:
+    """Both sides name countries and none is shared."""
+    if not query.countries or not cand.countries:
+        return None
+    if query.countries & cand.countries:
+        shared = ", ".join(sorted(query.countries & cand.countries))
+        return FeatureResult("country_match", 1.0, 0.0, f"Shared country: {shared}")
+    return FeatureResult("country_mismatch", 1.0, 0.0,
+                         f"Different countries: {', '.join(sorted(query.countries))} / "
+                         f"{', '.join(sorted(cand.countries))}")
+
+
+def identifier_match(query: Query, cand: Candidate) -> FeatureResult | None:
+    """An identifier of the query (registration, tax, passport number...) is on the listing."""
+    from redflags.index.blocker import normalise_identifier
+
+    shared = {normalise_identifier(i) for i in query.identifiers} & cand.identifiers
+    if not shared:
+        return None
+    return FeatureResult("identifier_match", 1.0, 0.0, f"Shared identifier: {', '.join(sorted(shared))}")
+
+
+def dob_year_disjoint(query: Query, cand: Candidate) -> FeatureResult | None:
+    """Both are people with birth dates, and no birth year is shared."""
+    if not query.birth_dates or not cand.birth_dates:
+        return None
+    q_years = {d[:4] for d in query.birth_dates}
+    c_years = {d[:4] for d in cand.birth_dates}
+    if q_years & c_years:
+        return FeatureResult("dob_year_match", 1.0, 0.0, f"Same birth year: {', '.join(sorted(q_years & c_years))}")
+    return FeatureResult("dob_year_disjoint", 1.0, 0.0,
+                         f"Different birth years: {', '.join(sorted(q_years))} / {', '.join(sorted(c_years))}")
+
+
+_PARTY = {"Person": "person", "Company": "org", "Organization": "org", "PublicBody": "org",
+          "Vessel": "vessel", "Airplane": "airplane"}
+
+
+def schema_mismatch(query: Query, cand: Candidate) -> FeatureResult | None:
+    """The query is one kind of party (a person, a company) and the listing another."""
+    if not query.schema:
+        return None
+    q_kind, c_kind = _PARTY.get(query.schema), _PARTY.get(cand.schema)
+    if q_kind is None or c_kind is None or q_kind == c_kind:
+        return None
+    if {q_kind, c_kind} <= {"org", "vessel", "airplane"} and "org" in (q_kind, c_kind):
+        return None
+    return FeatureResult("schema_mismatch", 1.0, 0.0, f"{query.schema} query, {cand.schema} listing")
+
+
+def legal_form_mismatch(query_form: NameForm, listed: NameForm) -> FeatureResult | None:
+    """Both names carry legal forms and they differ (a weak signal: forms get dropped)."""
+    if not query_form.legal_forms or not listed.legal_forms:
+        return None
+    if set(query_form.legal_forms) & set(listed.legal_forms):
+        return FeatureResult("legal_form_match", 1.0, 0.0, f"Same legal form: {'/'.join(query_form.legal_forms)}")
+    return FeatureResult("legal_form_mismatch", 1.0, 0.0,
+                         f"Legal forms {'/'.join(query_form.legal_forms)} vs {'/'.join(listed.legal_forms)}")

@@ -1,0 +1,69 @@
+"""Slotted types for the scoring loop."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from redflags.normalise.names import NameForm
+
+
+@dataclass(slots=True)
+class Query:
+    names: list[str]
+    schema: str | None = None
+    countries: frozenset[str] = frozenset()
+    identifiers: tuple[str, ...] = ()
+    birth_dates: tuple[str, ...] = ()
+    forms: list[NameForm] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class TokenMatch:
+    query: str
+    listed: str | None
+    how: str  # exact | fuzzy | phonetic | glued | pinyin | dictionary | abbreviation | none
+    similarity: float
+    weight: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"query": self.query, "listed": self.listed, "how": self.how,
+                "similarity": round(self.similarity, 3), "weight": round(self.weight, 3)}
+
+
+@dataclass(slots=True)
+class FeatureResult:
+    name: str
+    score: float  # the feature's own value in [0, 1] (or [-1, 1] for agreement)
+    contribution: float  # what it added to the final score
+    detail: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"feature": self.name, "value": round(self.score, 3),
+                "contribution": round(self.contribution, 4), "detail": self.detail}
+
+
+@dataclass(slots=True)
+class MatchResult:
+    score: float
+    matched_name: str
+    query_name: str
+    tokens: list[TokenMatch]
+    features: list[FeatureResult]
+
+    def explanation(self) -> dict[str, Any]:
+        return {"query_name": self.query_name, "matched_name": self.matched_name,
+                "tokens": [t.to_dict() for t in self.tokens],
+                "features": [f.to_dict() for f in self.features],
+                "summary": summarise(self)}
+
+
+def summarise(result: MatchResult) -> str:
+    parts = []
+    for t in result.tokens:
+        if t.listed is None:
+            parts.append(f"{t.query!r} unmatched")
+        elif t.how == "exact":
+            parts.append(f"{t.query!r}={t.listed!r}")
+        else:
+            parts.append(f"{t.query!r}~{t.listed!r} ({t.how} {t.similarity:.2f})")
+    feats = ", ".join(f"{f.name} {f.contribution:+.2f}" for f in result.features if f.contribution)
+    return "; ".join(parts) + (f" | {feats}" if feats else "")

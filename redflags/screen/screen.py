@@ -1,0 +1,72 @@
+"""``Screener.match(query)``: the index finds candidates, the match logic scores them."""
+
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from followthemoney.types import registry
+
+from redflags.index.blocker import Candidate, Index, candidate_from_record
+from redflags.match import THRESHOLD, Query, score
+from redflags.normalise.names import analyse_name
+
+
+def make_query(name: str | Iterable[str], schema: str | None = None,
+               countries: Iterable[str] = (), identifiers: Iterable[str] = (),
+               birth_dates: Iterable[str] = ()) -> Query:
+    names = [name] if isinstance(name, str) else list(name)
+    names = [n for n in names if n and n.strip()]
+    cleaned = set()
+    for country in countries:
+        code = registry.country.clean(country) if country else None
+        if code:
+            cleaned.add(code)
+    query = Query(names=names, schema=schema or None, countries=frozenset(cleaned),
+                  identifiers=tuple(i for i in identifiers if i), birth_dates=tuple(birth_dates))
+    query.forms = [analyse_name(n) for n in names]
+    return query
+
+
+class Screener:
+    """An index over the active lists of a store (or over given records)."""
+
+    def __init__(self, records: Iterable[dict[str, Any]]) -> None:
+        start = time.perf_counter()
+        self.index = Index(candidate_from_record(r) for r in records)
+        self.build_seconds = time.perf_counter() - start
+
+    @classmethod
+    def from_store(cls, store: Any, datasets: Iterable[str] | None = None) -> "Screener":
+        chosen = list(datasets) if datasets else [None]
+        records = (r for ds in chosen for r in store.iter_records(ds))
+        return cls(records)
+
+    def match(self, query: Query, limit: int = 5, threshold: float = THRESHOLD,
+              candidates: int = 30) -> list[dict[str, Any]]:
+        found = self.index.candidates(query.forms, query.identifiers, limit=candidates)
+        hits = []
+        for cand, _retrieval in found:
+            result = score(query, cand, self.index.weight, self.index.max_idf)
+            hits.append(hit_dict(cand, result, threshold))
+        hits.sort(key=lambda h: (-h["score"], h["id"]))
+        return hits[:limit]
+
+
+def hit_dict(cand: Candidate, result: Any, threshold: float) -> dict[str, Any]:
+    return {
+        "id": cand.id, "referents": list(cand.referents), "caption": cand.caption,
+        "schema": cand.schema, "datasets": list(cand.datasets), "lists": list(cand.lists),
+        "score": round(result.score, 4), "match": result.score >= threshold,
+        "matched_name": result.matched_name, "explanation": result.explanation(),
+    }
+
+
+def compare(a: str, b: str, schema: str | None = None) -> dict[str, Any]:
+    """Score one name against another, as if ``b`` were a listed entity."""
+    record = {"id": "b", "schema": schema or "LegalEntity", "caption": b,
+              "properties": {"name": [b]}, "lists": []}
+    screener = Screener([record])
+    result = score(make_query(a, schema), screener.index.entities[0], screener.index.weight,
+                   screener.index.max_idf)
+    return {"score": round(result.score, 4), "match": result.score >= THRESHOLD,
+            "explanation": result.explanation()}
