@@ -1,5 +1,7 @@
 """Match features: one small function each; the docstring is the explanation."""
 
+from functools import lru_cache
+
 from rapidfuzz.distance import OSA
 from rigour.text import metaphone
 
@@ -112,9 +114,14 @@ def _weight(wfn: "object", text: str, matched: bool) -> float:
         return 0.1  # initials and split-up legal forms ("S A DE C V") say little either way
     if matched:
         return weight
-    if len(text) >= 5 and any(OSA.distance(text, w, score_cutoff=2) <= 2 for w in _LEGAL_WORDS):
+    if _legal_typo(text):
         return 0.1
     return weight
+
+
+@lru_cache(maxsize=65536)
+def _legal_typo(text: str) -> bool:
+    return len(text) >= 5 and any(OSA.distance(text, w, score_cutoff=2) <= 2 for w in _LEGAL_WORDS)
 
 
 def _glue_pairs(one: list[Token], other: list[Token], pairs: list, reverse: bool) -> None:

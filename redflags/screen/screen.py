@@ -27,6 +27,10 @@ def make_query(name: str | Iterable[str], schema: str | None = None,
     return query
 
 
+CANDIDATES = 15
+"""How many of the best-retrieved candidates are scored per query."""
+
+
 class Screener:
     """An index over the active lists of a store (or over given records)."""
 
@@ -42,7 +46,7 @@ class Screener:
         return cls(records)
 
     def match(self, query: Query, limit: int = 5, threshold: float = THRESHOLD,
-              candidates: int = 30) -> list[dict[str, Any]]:
+              candidates: int = CANDIDATES) -> list[dict[str, Any]]:
         found = self.index.candidates(query.forms, query.identifiers, limit=candidates)
         hits = []
         for cand, _retrieval in found:
