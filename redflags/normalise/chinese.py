@@ -63,6 +63,28 @@ def pinyin(text: str) -> str:
     return "".join(lazy_pinyin(text, style=Style.NORMAL, errors="ignore"))
 
 
+_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
+           "七": 7, "八": 8, "九": 9}
+_UNITS = {"十": 10, "百": 100, "千": 1000}
+_NUMERAL = re.compile(r"第?([零〇一二两三四五六七八九十百千]+|[0-9]+)(?=研究所|研究院|所|院|厂|分|号|$)")
+
+
+def chinese_number(text: str) -> int | None:
+    """"二十九" -> 29, "一百零三" -> 103; None if ``text`` is not a Chinese numeral."""
+    if text.isdigit():
+        return int(text)
+    total, digit = 0, None
+    for char in text:
+        if char in _DIGITS:
+            digit = _DIGITS[char]
+        elif char in _UNITS:
+            total += (1 if digit is None else digit) * _UNITS[char]
+            digit = None
+        else:
+            return None
+    return total + (digit or 0)
+
+
 def segment(text: str) -> list[ZhToken]:
     """Split a Han string into dictionary words and pinyin runs (see module docstring)."""
     words, longest = _dictionary()
@@ -78,6 +100,15 @@ def segment(text: str) -> list[ZhToken]:
             pending = ""
 
     while i < len(simplified):
+        # Institute numbers: "第二十九研究所" is "29 research institute" on the lists.
+        numeral = _NUMERAL.match(simplified, i)
+        if numeral and (simplified[i] == "第" or not pending):
+            value = chinese_number(numeral.group(1))
+            if value is not None:
+                flush()
+                tokens.append(ZhToken(numeral.group(0), (str(value),), "number"))
+                i = numeral.end()
+                continue
         for size in range(min(longest, len(simplified) - i), 0, -1):
             piece = simplified[i:i + size]
             entry = words.get(piece)

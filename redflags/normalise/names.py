@@ -138,7 +138,7 @@ def analyse_name(name: str) -> NameForm:
                 if code not in legal:
                     legal.append(code)
                 continue
-            source = {"pinyin": "pinyin", "place": "place"}.get(zh.kind, "dictionary")
+            source = {"pinyin": "pinyin", "place": "place", "number": "text"}.get(zh.kind, "dictionary")
             tokens.extend(Token(word, source, zh.text) for word in zh.latin)
         # Latin text inside a Han name (rare: "华为Huawei") keeps its order after the Han part.
     else:

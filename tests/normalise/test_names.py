@@ -37,6 +37,10 @@ CASES = [
     ("和田地区公安局", ("hetian", "prefecture", "public", "security", "bureau"), ()),
     ("招商银行有限公司", ("zhaoshang", "bank"), ("coltd",)),
     ("臺灣積體電路製造股份有限公司", ("taiwan", "jitidianlu", "manufacturing"), ("coltd",)),
+    ("中国电子科技集团公司第二十九研究所",
+     ("china", "electronics", "technology", "group", "29", "research", "institute"), ("co",)),
+    ("成都海光集成电路设计有限公司", ("chengdu", "haiguang", "integrated", "circuit", "design"),
+     ("coltd",)),
     # other scripts to Latin
     ("Общество Ромашка", ("obshchestvo", "romashka"), ()),
     ("Αθήνα Ναυτιλιακή", ("athina", "navtiliaki"), ()),
@@ -59,6 +63,14 @@ def test_token_sources_explain_derivation() -> None:
         ("digital", "dictionary", "数字"), ("technology", "dictionary", "技术")]
     tech = analyse_name("DIGITAL TECH").tokens[1]
     assert (tech.text, tech.source, tech.original) == ("technology", "abbreviation", "tech")
+
+
+@pytest.mark.parametrize("text,value", [("二十九", 29), ("一百零三", 103), ("十", 10), ("38", 38),
+                                        ("科技", None)])
+def test_chinese_numbers(text: str, value: int | None) -> None:
+    from redflags.normalise.chinese import chinese_number
+
+    assert chinese_number(text) == value
 
 
 def test_place_suffix_dropped() -> None:
