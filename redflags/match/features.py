@@ -66,9 +66,13 @@ def align_tokens(query: NameForm, listed: NameForm, weight: "object") -> tuple[f
             sim, how = _similar(q, c)
             if sim > 0:
                 pairs.append((sim, i, j, how))
-    # glued / split tokens: "hikvision" against "hik"+"vision", and the reverse
-    _glue_pairs(q_tokens, c_tokens, pairs, reverse=False)
-    _glue_pairs(c_tokens, q_tokens, pairs, reverse=True)
+    # glued / split tokens: "hikvision" against "hik"+"vision", and the reverse; only
+    # tokens without an exact partner can be glued ones
+    exact_q = {p[1] for p in pairs if p[0] == 1.0}
+    exact_c = {p[2] for p in pairs if p[0] == 1.0}
+    if len(exact_q) < len(q_tokens) or len(exact_c) < len(c_tokens):
+        _glue_pairs(q_tokens, c_tokens, pairs, reverse=False, skip=exact_q)
+        _glue_pairs(c_tokens, q_tokens, pairs, reverse=True, skip=exact_c)
     pairs.sort(key=lambda p: -p[0])
     used_q: dict[int, tuple[float, int | tuple[int, ...], str]] = {}
     used_c: set[int] = set()
@@ -124,13 +128,17 @@ def _legal_typo(text: str) -> bool:
     return len(text) >= 5 and any(OSA.distance(text, w, score_cutoff=2) <= 2 for w in _LEGAL_WORDS)
 
 
-def _glue_pairs(one: list[Token], other: list[Token], pairs: list, reverse: bool) -> None:
+def _glue_pairs(one: list[Token], other: list[Token], pairs: list, reverse: bool,
+                skip: set[int]) -> None:
     """Pair a long token with 2 or 3 adjacent tokens of the other name glued together."""
+    long_ones = [(i, tok) for i, tok in enumerate(one) if len(tok.text) >= 5 and i not in skip]
+    if not long_ones:
+        return
     for span in (2, 3):
         for j in range(len(other) - span + 1):
             glued = "".join(t.text for t in other[j:j + span])
-            for i, tok in enumerate(one):
-                if len(tok.text) < 5 or abs(len(tok.text) - len(glued)) > 3:
+            for i, tok in long_ones:
+                if abs(len(tok.text) - len(glued)) > 3:
                     continue
                 allowed = 1 if len(glued) < 9 else 2 if len(glued) < 14 else 3
                 dist = OSA.distance(tok.text, glued, score_cutoff=allowed)
