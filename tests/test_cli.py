@@ -30,6 +30,9 @@ def test_load_status_diff_entity(run: Any, fixture_path: Any) -> None:
     assert ds["active"]["entities"] == 5
     assert ds["active"]["counts"]["lists"]["Entity List"] == 1
     assert ds["active"]["counts"]["schema"]["Person"] == 1
+    text = run("lists", "status").output
+    assert "us_csl v1: 5 entities" in text
+    assert "       1  Entity List" in text
     diff = json.loads(run("lists", "diff", "us_csl", "--json").output)
     assert diff["added"] == 5 and diff["previous_version"] is None
     entity = json.loads(run("entity", "us_csl-30946", "--json").output)

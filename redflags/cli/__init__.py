@@ -174,24 +174,22 @@ def lists_status(obj: Context, as_json: bool) -> None:
         err.print("No lists loaded. Load one with `redflags lists load FILE` or "
                   "`redflags lists update`.")
         return
-    table = Table("dataset", "version", "entities", "data date", "loaded", "by schema",
-                  "by list", "issues")
     for ds in data:
         active = ds["active"]
         if active is None:
             last = ds["versions"][0] if ds["versions"] else {}
-            table.add_row(ds["dataset"], f"none ({last.get('status', '-')})", "-", "-", "-", "-",
-                          "-", (last.get("error") or "")[:60])
+            out.print(f"[bold]{ds['dataset']}[/]: no active version (last attempt "
+                      f"{last.get('status', '-')}: {last.get('error') or '-'})", highlight=False)
             continue
         counts = active.get("counts") or {}
-        table.add_row(
-            ds["dataset"], str(active["version"]), f"{active['entities']:,}",
-            active["data_date"] or "-", (active["loaded_at"] or "")[:19],
-            "\n".join(f"{k} {v:,}" for k, v in sorted(counts.get("schema", {}).items())),
-            "\n".join(f"{k} {v:,}" for k, v in sorted(counts.get("lists", {}).items())),
-            ", ".join(f"{v} {k}" for k, v in sorted((active.get("issues") or {}).items())) or "-",
-        )
-    out.print(table)
+        issues = ", ".join(f"{v} {k}" for k, v in sorted((active.get("issues") or {}).items()))
+        out.print(f"[bold]{ds['dataset']}[/] v{active['version']}: {active['entities']:,} entities, "
+                  f"data as of {active['data_date'] or '-'}, loaded {(active['loaded_at'] or '')[:19]}"
+                  f"{', issues: ' + issues if issues else ''}", highlight=False)
+        schemata = ", ".join(f"{k} {v:,}" for k, v in sorted(counts.get("schema", {}).items()))
+        out.print(f"    by schema: {schemata}", highlight=False)
+        for name, count in sorted(counts.get("lists", {}).items(), key=lambda kv: -kv[1]):
+            out.print(f"    {count:>8,}  {name}", highlight=False)
 
 
 @lists.command("diff")
