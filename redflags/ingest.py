@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from redflags.exc import SourceAssertionError, SourceFormatError
-from redflags.model import Record
+from redflags.model import Record, make_entity_id
 from redflags.sources.base import ParseContext, ParseIssue
 from redflags.sources.formats import COMPANION_FORMATS, FORMATS, detect
 from redflags.sources.ftm_json import Delta
@@ -47,13 +47,12 @@ Progress = Callable[[str, int], None]
 
 
 def default_dataset(fmt: str, path: Path) -> str:
-    meta = load_meta(FORMATS[fmt].meta)
     if FORMATS[fmt].meta == "us_ofac":
         name = path.name.casefold()
         return "us_ofac_cons" if ("cons" in name or "consolidated" in name) else "us_ofac_sdn"
     if fmt == "custom_csv":
         return "custom_" + "".join(c if c.isalnum() else "_" for c in path.stem.casefold())
-    return str(meta.get("dataset") or fmt)
+    return str(load_meta(FORMATS[fmt].meta).get("dataset") or fmt)
 
 
 def plan(paths: Sequence[Path], fmt: str | None = None, dataset: str | None = None,
@@ -153,8 +152,6 @@ def _collect(store: Store, ctx: ParseContext, delta: bool,
 
 
 def _apply_delta(ctx: ParseContext, records: dict[str, Record], op: Delta) -> None:
-    from redflags.model import make_entity_id
-
     entity_id = make_entity_id(ctx.dataset, op.source_id)
     if op.op == "DEL":
         if records.pop(entity_id, None) is None:

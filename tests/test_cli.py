@@ -82,3 +82,24 @@ def test_empty_status_says_how_to_load(run: Any) -> None:
     result = run("lists", "status")
     assert result.exit_code == 0
     assert "No lists loaded" in result.output
+
+
+def test_update_from_mirror(run: Any, fixture_path: Any, tmp_path: Path) -> None:
+    import shutil
+
+    import yaml
+
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    shutil.copy(fixture_path("un_sc/good.xml"), mirror / "consolidated.xml")
+    sources = tmp_path / "sources.yml"
+    sources.write_text(yaml.safe_dump({"sources": {"un_sc": {
+        "dataset": "un_sc", "format": "un_sc_xml",
+        "files": [{"url": "http://127.0.0.1:9/un.xml", "name": "consolidated.xml"}]}}}))
+    first = run("lists", "update", "--mirror", str(mirror), "--sources", str(sources), "--force")
+    assert first.exit_code == 0, first.output
+    assert "un_sc v1 from consolidated.xml (un_sc_xml): 2 entities" in first.output
+    again = run("lists", "update", "--mirror", str(mirror), "--sources", str(sources))
+    assert again.exit_code == 0 and "un_sc: unchanged (sha256" in again.output
+    unknown = run("lists", "update", "nope", "--sources", str(sources))
+    assert unknown.exit_code == 1 and "nope: failed: unknown source(s) nope" in unknown.output

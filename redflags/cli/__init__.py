@@ -3,6 +3,7 @@
 import json
 import logging
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -138,7 +139,7 @@ def lists_update(obj: Context, sources: tuple[str, ...], mirror: Path | None,
         raise _fail(exc) from exc
     for name in names:
         try:
-            with err.status(f"updating {name}…") if err.is_terminal else _null():
+            with err.status(f"updating {name}…") if err.is_terminal else nullcontext():
                 (result,) = fetch.update(obj.store, [name], mirror, sources_file, force)
         except RedflagsError as exc:
             failed += 1
@@ -151,14 +152,6 @@ def lists_update(obj: Context, sources: tuple[str, ...], mirror: Path | None,
     if failed:
         raise click.ClickException(f"{failed} of {len(names)} source(s) failed; the previous "
                                    "versions stay active")
-
-
-class _null:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *args: Any) -> None:
-        return None
 
 
 @lists.command("status")

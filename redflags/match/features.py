@@ -1,5 +1,6 @@
 """Match features: one small function each; the docstring is the explanation."""
 
+from collections.abc import Callable
 from functools import lru_cache
 
 from rapidfuzz.distance import OSA
@@ -48,14 +49,14 @@ def _similar_text(q: Token, c: Token) -> tuple[float, str]:
     return 0.0, "none"
 
 
-def align_tokens(query: NameForm, listed: NameForm, weight: "object") -> tuple[float, list[TokenMatch]]:
+def align_tokens(query: NameForm, listed: NameForm,
+                 weight: Callable[[str], float]) -> tuple[float, list[TokenMatch]]:
     """Name tokens aligned one to one; each query token to its most similar listed token.
 
     Both directions count: the score is the harmonic mean of the weighted share of the
     query's tokens that found a partner and of the listed name's tokens that did, with
     each token weighted by its rarity across all listed names.
     """
-    wfn = weight  # callable token -> weight
     q_tokens = [t for t in query.tokens if t.text not in STOPWORDS] or list(query.tokens)
     c_tokens = [t for t in listed.tokens if t.text not in STOPWORDS] or list(listed.tokens)
     if not q_tokens or not c_tokens:
@@ -84,9 +85,9 @@ def align_tokens(query: NameForm, listed: NameForm, weight: "object") -> tuple[f
         for x in i_set:
             used_q[x] = (sim, j, how)
         used_c.update(j_set)
-    q_weights = [_weight(wfn, t.text, i in used_q) for i, t in enumerate(q_tokens)]
+    q_weights = [_weight(weight, t.text, i in used_q) for i, t in enumerate(q_tokens)]
     c_matched = {y for _s, j, _h in used_q.values() for y in (j if isinstance(j, tuple) else (j,))}
-    c_weights = [_weight(wfn, t.text, j in c_matched) for j, t in enumerate(c_tokens)]
+    c_weights = [_weight(weight, t.text, j in c_matched) for j, t in enumerate(c_tokens)]
     q_hit = sum(w * used_q[i][0] for i, w in enumerate(q_weights) if i in used_q)
     c_sims: dict[int, float] = {}
     for sim, target, _how in used_q.values():
@@ -111,9 +112,9 @@ def align_tokens(query: NameForm, listed: NameForm, weight: "object") -> tuple[f
 _LEGAL_WORDS = ("limited", "company", "corporation", "incorporated", "gmbh")
 
 
-def _weight(wfn: "object", text: str, matched: bool) -> float:
+def _weight(rarity: Callable[[str], float], text: str, matched: bool) -> float:
     """A token's weight: its rarity; unmatched noise (single letters, legal-form typos) ~0."""
-    weight = float(wfn(text))  # type: ignore[operator]
+    weight = rarity(text)
     if len(text) == 1:
         return 0.1  # initials and split-up legal forms ("S A DE C V") say little either way
     if matched:

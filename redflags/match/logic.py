@@ -49,8 +49,7 @@ def score(query: Query, cand: Candidate, weight: Callable[[str], float], max_wei
         names = [form for _prop, form in cand.names]
         if len(names) > NAMES_ALIGNED:
             # Align only the listed names closest at character level (a C-speed screen).
-            q_text = " ".join(q_form.words)
-            names.sort(key=lambda f: -fuzz.token_set_ratio(q_text, " ".join(f.words)))
+            names.sort(key=lambda f: -fuzz.token_set_ratio(q_form.text, f.text))
             names = names[:NAMES_ALIGNED]
         for c_form in names:
             name_score, tokens = align_tokens(q_form, c_form, weight)

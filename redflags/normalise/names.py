@@ -49,9 +49,9 @@ class NameForm:
     tokens: tuple[Token, ...]
     legal_forms: tuple[str, ...]
 
-    @property
-    def words(self) -> tuple[str, ...]:
-        return tuple(t.text for t in self.tokens)
+    words: tuple[str, ...]
+    text: str
+    """The words joined by spaces: what character-level screens compare."""
 
 
 @lru_cache(maxsize=1)
@@ -145,4 +145,5 @@ def analyse_name(name: str) -> NameForm:
         tokens = _latin_tokens(name, legal)
     if "co" in legal and "ltd" in legal:  # "Company Limited" is the same form as "Co., Ltd."
         legal = [f for f in legal if f not in ("co", "ltd")] + ["coltd"]
-    return NameForm(name, tuple(tokens), tuple(dict.fromkeys(legal)))
+    words = tuple(t.text for t in tokens)
+    return NameForm(name, tuple(tokens), tuple(dict.fromkeys(legal)), words, " ".join(words))

@@ -54,9 +54,9 @@ class Screener:
         found = self.index.candidates(query.forms, query.identifiers, limit=candidates)
         if len(found) > FULLY_SCORED:
             # A C-speed character screen picks which candidates get the full token alignment.
-            texts = [" ".join(f.words) for f in query.forms]
+            texts = [f.text for f in query.forms]
             found.sort(key=lambda item: -max(
-                (fuzz.token_set_ratio(t, " ".join(f.words)) for t in texts for _p, f in item[0].names),
+                (fuzz.token_set_ratio(t, f.text) for t in texts for _p, f in item[0].names),
                 default=0) - item[1])
             found = found[:FULLY_SCORED]
         scored = [(score(query, cand, self.index.weight, self.index.max_idf), cand)

@@ -13,8 +13,9 @@ from lxml import etree
 
 from redflags.exc import SourceFormatError
 from redflags.model import Record
-from redflags.sources.base import ParseContext, findall, open_binary, read_lines, stream_xml
-from redflags.sources.helpers import add_country, add_date, add_identifier, join_address
+from redflags.normalise.dates import parse_date
+from redflags.sources.base import ParseContext, findall, open_binary, read_lines, stream_xml, text
+from redflags.sources.helpers import add_country, add_date, add_identifier, join_address, merge_into
 
 AUTHORITY = "European Union"
 LIST = "EU Consolidated Financial Sanctions List"
@@ -91,7 +92,7 @@ def _xml_entity(ctx: ParseContext, elem: etree._Element) -> Record | None:
         unscId=elem.get("unitedNationId"), reason=elem.get("designationDetails"),
         listingDate=elem.get("designationDate") or (reg.get("publicationDate") if reg is not None else None),
         regulation=reg.get("numberTitle") if reg is not None else None,
-        sourceUrl=(findall(reg, "publicationUrl")[0].text if reg is not None and findall(reg, "publicationUrl") else None),
+        sourceUrl=text(reg, "publicationUrl") if reg is not None else None,
     )
     return record
 
@@ -147,17 +148,12 @@ def parse_csv(ctx: ParseContext) -> Iterator[Record]:
             record = _csv_row(ctx, row, locator)
             if record is None:
                 continue
-            if record.id in records:
-                records[record.id].merge(record)
-            else:
-                records[record.id] = record
+            merge_into(records, record)
     if header is None:
         raise SourceFormatError(f"{ctx.name}: empty file; no EU FSF header")
     if wrapped:
         ctx.issue("resaved-file", f"{wrapped} lines were wrapped in quotes and padded with tabs "
                   "(a spreadsheet re-save); unwrapped and loaded", "file", severity="warning")
-    if ctx.data_date is None:
-        ctx.data_date = None
     yield from records.values()
 
 
@@ -171,7 +167,6 @@ def _csv_row(ctx: ParseContext, row: dict[str, str], locator: str) -> Record | N
     record = ctx.make(schema, logical, locator)
     record.raw.append(row)
     if row.get("Date_file") and ctx.data_date is None:
-        from redflags.normalise.dates import parse_date
         ctx.data_date = parse_date(row["Date_file"])
     whole = row.get("Naal_wholename") or " ".join(
         p for p in (row.get("Naal_firstname"), row.get("Naal_middlename"),

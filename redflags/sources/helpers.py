@@ -101,6 +101,14 @@ def add_country(ctx: ParseContext, record: Record, prop: str, value: str | None,
     return first
 
 
+def merge_into(records: dict[str, Record], record: Record) -> None:
+    """Add ``record`` to ``records``, folding it into an earlier record with the same id."""
+    if record.id in records:
+        records[record.id].merge(record)
+    else:
+        records[record.id] = record
+
+
 def join_address(*parts: str | None) -> str | None:
     joined = ", ".join(p.strip() for p in parts if p and p.strip())
     return joined or None

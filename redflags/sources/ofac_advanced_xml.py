@@ -82,14 +82,12 @@ def parse(ctx: ParseContext) -> Iterator[Record]:
     tables = _read_tables(ctx)
     if not tables.refs:
         raise SourceFormatError(f"{ctx.name}: no ReferenceValueSets; not an OFAC advanced XML")
-    refs = tables.refs
     with open_binary(ctx.path) as fh:
         for party in iter_xml(fh, ctx, ("DistinctParty",)):
             for profile in findall(party, "Profile"):
                 record = _profile(ctx, tables, party, profile)
                 if record is not None:
                     yield record
-    del refs
 
 
 def _profile(ctx: ParseContext, tables: _Tables, party: etree._Element,

@@ -21,7 +21,7 @@ from redflags.sources.base import (
     require_columns,
     row_dict,
 )
-from redflags.sources.helpers import add_country, add_date, add_identifier, join_address
+from redflags.sources.helpers import add_country, add_date, add_identifier, join_address, merge_into
 
 REQUIRED = ["Name 6", "Group Type", "Group ID"]
 _ENUM = re.compile(r"\s*\(?\d+\)\s*")
@@ -80,7 +80,7 @@ def _parse_rows(ctx: ParseContext, rows: Iterator[tuple[str, list[str]]]) -> Ite
                 continue
             if not any(cells):
                 continue
-            header = [c for c in cells]
+            header = list(cells)
             while header and not header[-1]:
                 header.pop()
             require_columns(header, REQUIRED, ctx)
@@ -91,10 +91,7 @@ def _parse_rows(ctx: ParseContext, rows: Iterator[tuple[str, list[str]]]) -> Ite
         record = _parse_row(ctx, row, locator)
         if record is None:
             continue
-        if record.id in groups:
-            groups[record.id].merge(record)
-        else:
-            groups[record.id] = record
+        merge_into(groups, record)
     if header is None:
         raise SourceFormatError(f"{ctx.name}: empty file; no OFSI header row found")
     yield from groups.values()

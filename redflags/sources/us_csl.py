@@ -50,16 +50,9 @@ def parse_json(ctx: ParseContext) -> Iterator[Record]:
             ctx.issue("invalid-record", "record is not an object; skipped", locator,
                       value=str(item)[:200], severity="error")
             continue
-        row = {k: _flatten(v) for k, v in item.items()}
-        record = parse_row(ctx, row, locator, _as_list)
+        record = parse_row(ctx, item, locator, _as_list)
         if record is not None:
             yield record
-
-
-def _flatten(value: Any) -> Any:
-    if isinstance(value, list) and value and isinstance(value[0], dict):
-        return value  # addresses / ids keep their structure
-    return value
 
 
 def _as_list(value: Any) -> list[Any]:
