@@ -339,18 +339,14 @@ def compare_cmd(names: tuple[str, ...], schema: str | None, pairs: Path | None,
     correct = 0
     rows = []
     for check in checks:
-        q = check.get("query", {}).get("name")
-        c = check.get("candidate", {}).get("name")
-        if isinstance(q, list):
-            q = q[0]
-        if isinstance(c, list):
-            c = c[0]
+        q, c = check.get("query") or {}, check.get("candidate") or {}
         if not q or not c:
             continue
-        result = compare(str(q), str(c), check.get("schema"))
+        result = compare(q, c, check.get("schema"))
         ok = result["match"] == bool(check.get("match"))
         correct += ok
-        rows.append({"query": q, "candidate": c, "expected": bool(check.get("match")),
+        rows.append({"query": result["explanation"]["query_name"],
+                     "candidate": result["explanation"]["matched_name"], "expected": bool(check.get("match")),
                      "score": result["score"], "match": result["match"], "correct": ok})
     if as_json:
         _print_json({"pairs": len(rows), "correct": correct, "results": rows})

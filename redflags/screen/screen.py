@@ -74,12 +74,35 @@ def hit_dict(cand: Candidate, result: Any, threshold: float) -> dict[str, Any]:
     }
 
 
-def compare(a: str, b: str, schema: str | None = None) -> dict[str, Any]:
-    """Score one name against another, as if ``b`` were a listed entity."""
-    record = {"id": "b", "schema": schema or "LegalEntity", "caption": b,
-              "properties": {"name": [b]}, "lists": []}
+Party = str | dict[str, Any]
+"""A name, or FtM properties: ``{"name": [...], "country": [...], "firstName": ...}``."""
+
+_PART_PROPS = ("firstName", "secondName", "middleName", "fatherName", "lastName")
+
+
+def _properties(party: Party) -> dict[str, list[str]]:
+    if isinstance(party, str):
+        return {"name": [party]}
+    props = {k: [str(x) for x in (v if isinstance(v, list) else [v]) if x] for k, v in party.items()}
+    if not any(props.get(p) for p in ("name", "alias")):
+        # A person given only by name parts: their full name, in the usual order.
+        parts = [props[p][0] for p in _PART_PROPS if props.get(p)]
+        if parts:
+            props["name"] = [" ".join(parts)]
+    return props
+
+
+def compare(a: Party, b: Party, schema: str | None = None) -> dict[str, Any]:
+    """Score party ``a`` as a query against party ``b`` as if it were a listed entity."""
+    qa, pb = _properties(a), _properties(b)
+    record = {"id": "b", "schema": schema or "LegalEntity", "caption": (pb.get("name") or ["b"])[0],
+              "properties": pb, "lists": []}
     screener = Screener([record])
-    result = score(make_query(a, schema), screener.index.entities[0], screener.index.weight,
-                   screener.index.max_idf)
+    countries = [*qa.get("country", []), *qa.get("nationality", []), *qa.get("jurisdiction", [])]
+    identifiers = [v for p in ("registrationNumber", "idNumber", "taxNumber", "passportNumber")
+                   for v in qa.get(p, [])]
+    query = make_query([*qa.get("name", []), *qa.get("alias", [])], schema, countries, identifiers,
+                       qa.get("birthDate", []))
+    result = score(query, screener.index.entities[0], screener.index.weight, screener.index.max_idf)
     return {"score": round(result.score, 4), "match": result.score >= THRESHOLD,
             "explanation": result.explanation()}
