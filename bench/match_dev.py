@@ -53,6 +53,9 @@ def evaluate(rows: list[dict], results: dict[str, list[dict]], threshold: float)
             for key in {subset, "all"}:
                 negs[key][0] += 1
                 negs[key][1] += bool(alerts)
+            if alerts:
+                misses.append(("FALSE ALERT", row["name"], alerts[0].get("caption", alerts[0]["id"]),
+                               alerts[0]["score"]))
     return stats, negs, misses
 
 

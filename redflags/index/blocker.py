@@ -44,6 +44,9 @@ def name_keys(form: NameForm) -> set[str]:
     words = [w for w in form.words if w]
     keys = {f"t:{w}" for w in words}
     keys.update(f"t:{a}{b}" for a, b in zip(words, words[1:]))
+    # glued as written too: "nano tech" -> "nanotech" (the tokens say "nano technology")
+    keys.update(f"t:{a.original}{b.original}" for a, b in zip(form.tokens, form.tokens[1:])
+                if "abbreviation" in (a.source, b.source) and (a.original + b.original).isalnum())
     keys.update(f"p:{metaphone(w)}" for w in words if len(w) >= 4 and not w.isdigit())
     return keys
 

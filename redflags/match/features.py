@@ -1,27 +1,68 @@
 """Match features: one small function each; the docstring is the explanation."""
 
+import re
 from collections.abc import Callable
 from functools import lru_cache
+from pathlib import Path
 
+import yaml
+from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 from rigour.text import metaphone
 
 from redflags.index.blocker import Candidate
 from redflags.match.types import FeatureResult, Query, TokenMatch
+from redflags.normalise.chinese import place_words
 from redflags.normalise.names import NameForm, Token
 
 STOPWORDS = frozenset({"the", "and", "of", "for", "de", "del", "la", "le", "el", "al", "des", "du",
                        "y", "i", "und", "et"})
 
 
+@lru_cache(maxsize=1)
+def _variant_groups() -> dict[str, int]:
+    """Token -> the number of its group in ``normalise/data/name_variants.yml``."""
+    path = Path(__file__).parents[1] / "normalise" / "data" / "name_variants.yml"
+    groups: dict[str, int] = {}
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    number = 0
+    for family in data.values():
+        for group in family:
+            number += 1
+            for name in group:
+                groups[str(name)] = number
+    return groups
+
+
+_NOT_CONSONANT = re.compile(r"[aeiouwyv']+")
+_DOUBLE = re.compile(r"(.)\1+")
+
+
+@lru_cache(maxsize=65536)
+def skeleton(text: str) -> str:
+    """Consonants only, doubles collapsed: how an abjad spelling and a Latin one meet
+    ("mhmd" / "mohammed", "hsn" / "hassan"). w, y and v go too: they stand for vowels in
+    Arabic and Hebrew romanisation (و/ו as "w", ي as "y")."""
+    return _DOUBLE.sub(r"\1", _NOT_CONSONANT.sub("", text))
+
+
 def _similar(q: Token, c: Token) -> tuple[float, str]:
     sim, how = _similar_text(q, c)
-    if sim < 1.0 and (q.source == "abbreviation" or c.source == "abbreviation"):
-        # "telecom" was expanded on one side; the other side may hold a typo of the short form
-        alt = _similar_text(Token(q.original, "text", q.original), Token(c.original, "text", c.original))
+    if sim < 1.0 and (_rewritten(q) or _rewritten(c)):
+        # "telecom" was expanded or "technologies" made singular on one side; the other side
+        # may hold a typo of the form as written ("telecon", "techhnologies")
+        alt = _similar_text(Token(_as_written(q), "text", q.original), Token(_as_written(c), "text", c.original))
         if alt[0] > sim:
             return alt
     return sim, how
+
+
+def _as_written(token: Token) -> str:
+    return token.original.strip(".,;:()").casefold()
+
+
+def _rewritten(token: Token) -> bool:
+    return token.source == "abbreviation" or (token.original.isascii() and _as_written(token) != token.text)
 
 
 def _similar_text(q: Token, c: Token) -> tuple[float, str]:
@@ -36,6 +77,14 @@ def _similar_text(q: Token, c: Token) -> tuple[float, str]:
         return 1.0, how
     if q.text.isdigit() or c.text.isdigit():
         return 0.0, "none"  # numbers are compared strictly
+    groups = _variant_groups()
+    group = groups.get(q.text)
+    if group is not None and group == groups.get(c.text):
+        return 0.95, "variant"
+    if "abjad" in (q.source, c.source):
+        q_skel, c_skel = skeleton(q.text), skeleton(c.text)
+        if q_skel and q_skel == c_skel:
+            return 0.85, "consonants"
     shorter = min(len(q.text), len(c.text))
     if shorter >= 4:
         allowed = 1 if shorter < 7 else 2 if shorter < 11 else 3
@@ -109,11 +158,50 @@ def align_tokens(query: NameForm, listed: NameForm,
     return score, matches
 
 
+def closeness(query: str, listed: str) -> float:
+    """A C-speed character-level screen (0-100) that picks which names get the full
+    alignment. ``token_set_ratio`` alone rates any subset 100 ("al aqsa" inside
+    "foreningen al aqsa"), so it is averaged with ``token_sort_ratio``."""
+    return fuzz.token_set_ratio(query, listed) + fuzz.token_sort_ratio(query, listed)
+
+
+def joined_match(query: NameForm, listed: NameForm) -> tuple[float, TokenMatch] | None:
+    """The names split into words differently ("Consultingand Lgoistics" / "Consulting and
+    Logistics", "Nafezelmir" / "Nafez El Mir"): compared as one string without spaces,
+    at character level, each edit costing as much as in a single word. Numbers must agree."""
+    q_words, c_words = query.words, listed.words
+    if len(q_words) == len(c_words) or not q_words or not c_words:
+        return None
+    if sorted(w for w in q_words if w.isdigit()) != sorted(w for w in c_words if w.isdigit()):
+        return None
+    q_joined, c_joined = "".join(q_words), "".join(c_words)
+    weight = float(len(q_joined))
+    if any(t.source == "abjad" for t in (*query.tokens, *listed.tokens)):
+        q_skel, c_skel = skeleton(q_joined), skeleton(c_joined)
+        if len(q_skel) >= 3 and q_skel == c_skel:
+            return 0.85, TokenMatch(" ".join(q_words), " ".join(c_words), "consonants", 0.85, weight)
+    longer = max(len(q_joined), len(c_joined))
+    if min(len(q_joined), len(c_joined)) < 8:
+        return None
+    allowed = max(1, longer // 10)
+    dist = OSA.distance(q_joined, c_joined, score_cutoff=allowed)
+    if dist > allowed:
+        return None
+    sim = 1.0 - 1.2 * dist / longer
+    return sim, TokenMatch(" ".join(q_words), " ".join(c_words), "joined", sim, weight)
+
+
 _LEGAL_WORDS = ("limited", "company", "corporation", "incorporated", "gmbh")
 
 
+PLACE_WEIGHT = 0.3
+"""Share of its rarity an unmatched place name keeps: vendor files drop the city
+("Huawei Software Technologies" for "..., Nanjing, Jiangsu")."""
+
+
 def _weight(rarity: Callable[[str], float], text: str, matched: bool) -> float:
-    """A token's weight: its rarity; unmatched noise (single letters, legal-form typos) ~0."""
+    """A token's weight: its rarity; unmatched noise (single letters, legal-form typos) ~0,
+    an unmatched place name little."""
     weight = rarity(text)
     if len(text) == 1:
         return 0.1  # initials and split-up legal forms ("S A DE C V") say little either way
@@ -121,12 +209,27 @@ def _weight(rarity: Callable[[str], float], text: str, matched: bool) -> float:
         return weight
     if _legal_typo(text):
         return 0.1
+    if text in _places():
+        return weight * PLACE_WEIGHT
     return weight
+
+
+@lru_cache(maxsize=1)
+def _places() -> frozenset[str]:
+    return place_words()
+
+
+_LEGAL_CODES = ("ojsc", "pjsc", "cjsc", "gmbh", "corp")
 
 
 @lru_cache(maxsize=65536)
 def _legal_typo(text: str) -> bool:
-    return len(text) >= 5 and any(OSA.distance(text, w, score_cutoff=2) <= 2 for w in _LEGAL_WORDS)
+    """A misspelt legal form ("limted", "ojscc"), left in the name because rigour did not
+    recognise it."""
+    if len(text) >= 5 and any(OSA.distance(text, w, score_cutoff=2) <= 2 for w in _LEGAL_WORDS):
+        return True
+    return len(text) == 5 and any(OSA.distance(text, w, score_cutoff=1) <= 1 for w in _LEGAL_CODES
+                                  if len(w) == 4)
 
 
 def _glue_pairs(one: list[Token], other: list[Token], pairs: list, reverse: bool,
@@ -137,15 +240,22 @@ def _glue_pairs(one: list[Token], other: list[Token], pairs: list, reverse: bool
         return
     for span in (2, 3):
         for j in range(len(other) - span + 1):
-            glued = "".join(t.text for t in other[j:j + span])
+            parts = other[j:j + span]
+            glued_forms = {"".join(t.text for t in parts)}
+            if any(t.source == "abbreviation" for t in parts):  # "nano tech" as written
+                glued_forms.add("".join(_as_written(t) if t.source == "abbreviation" else t.text for t in parts))
             for i, tok in long_ones:
-                if abs(len(tok.text) - len(glued)) > 3:
+                best = None
+                for glued in glued_forms:
+                    if abs(len(tok.text) - len(glued)) > 3:
+                        continue
+                    allowed = 1 if len(glued) < 9 else 2 if len(glued) < 14 else 3
+                    dist = OSA.distance(tok.text, glued, score_cutoff=allowed)
+                    if dist <= allowed and (best is None or dist < best):
+                        best = dist
+                if best is None:
                     continue
-                allowed = 1 if len(glued) < 9 else 2 if len(glued) < 14 else 3
-                dist = OSA.distance(tok.text, glued, score_cutoff=allowed)
-                if dist > allowed:
-                    continue
-                sim = 1.0 - 0.06 * dist
+                sim = 1.0 - 0.06 * best
                 group = tuple(range(j, j + span))
                 pairs.append((sim, group, i, "glued") if reverse else (sim, i, group, "glued"))
 

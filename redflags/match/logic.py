@@ -8,14 +8,14 @@ same-name band rank by that remaining evidence.
 
 from collections.abc import Callable
 
-from rapidfuzz import fuzz
-
 from redflags.index.blocker import Candidate
 from redflags.match.features import (
     align_tokens,
+    closeness,
     country_mismatch,
     dob_year_disjoint,
     identifier_match,
+    joined_match,
     legal_form_mismatch,
     schema_mismatch,
 )
@@ -49,10 +49,14 @@ def score(query: Query, cand: Candidate, weight: Callable[[str], float], max_wei
         names = [form for _prop, form in cand.names]
         if len(names) > NAMES_ALIGNED:
             # Align only the listed names closest at character level (a C-speed screen).
-            names.sort(key=lambda f: -fuzz.token_set_ratio(q_form.text, f.text))
+            names.sort(key=lambda f: -closeness(q_form.text, f.text))
             names = names[:NAMES_ALIGNED]
         for c_form in names:
             name_score, tokens = align_tokens(q_form, c_form, weight)
+            if name_score < 0.95:
+                joined = joined_match(q_form, c_form)
+                if joined is not None and joined[0] > name_score:
+                    name_score, tokens = joined[0], [joined[1]]
             if best is None or name_score > best[0]:
                 best = (name_score, tokens, q_form, c_form)
     if best is None:

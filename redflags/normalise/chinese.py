@@ -52,6 +52,11 @@ def _dictionary() -> tuple[dict[str, tuple[tuple[str, ...], str]], int]:
     return words, max(len(w) for w in words)
 
 
+def place_words() -> frozenset[str]:
+    """The Latin forms of the dictionary's places ("shenzhen", "jiangsu")."""
+    return frozenset(w for words, kind in _dictionary()[0].values() if kind == "place" for w in words)
+
+
 def to_simplified(text: str) -> str:
     return str(_converter().convert(text))  # type: ignore[attr-defined]
 

@@ -30,6 +30,8 @@ DATA = Path(__file__).parent / "data"
 _SPLIT = re.compile(r"[^\w]+|_")
 _DIGIT_BOUNDARY = re.compile(r"(?<=\d)(?=[^\W\d_])|(?<=[^\W\d_])(?=\d)")
 # Vendor files glue words where the case changes: "AEROSUNcorporation", "PTEltd".
+# Dotted acronyms are one word: "U.S." -> "us", "S.F." -> "sf".
+_ACRONYM = re.compile(r"\b[^\W\d_](?:\.[^\W\d_])+\b\.?")
 _CASE_BOUNDARY = re.compile(r"(?<=[A-Z]{2})(?=[a-z]{2})|(?<=[a-z]{2})(?=[A-Z]{2})")
 
 # Canonical codes for the Chinese legal forms, aligned with rigour's compare forms.
@@ -39,7 +41,7 @@ _ZH_LEGAL = {"co.ltd": "coltd", "llc": "llc", "jsc": "jsc", "company": "co"}
 @dataclass(frozen=True, slots=True)
 class Token:
     text: str
-    source: str  # "text" | "abbreviation" | "translit" | "pinyin" | "dictionary" | "place"
+    source: str  # "text" | "abbreviation" | "translit" | "abjad" | "pinyin" | "dictionary" | "place"
     original: str  # what the token came from, as written
 
 
@@ -54,13 +56,27 @@ class NameForm:
     """The words joined by spaces: what character-level screens compare."""
 
 
+@dataclass(frozen=True, slots=True)
+class _Reference:
+    expand: dict[str, str]
+    legal_words: dict[str, str]
+    singular: dict[str, str]
+    legal_phrases: list[tuple[re.Pattern[str], str]]
+
+
 @lru_cache(maxsize=1)
-def _reference() -> tuple[dict[str, str], dict[str, str]]:
+def _reference() -> _Reference:
     with open(DATA / "abbreviations.yml", encoding="utf-8") as fh:
         data = yaml.safe_load(fh)
-    expand = {str(k): str(v) for k, v in data["expand"].items()}
-    legal = {str(k): str(v) for k, v in data["legal_words"].items()}
-    return expand, legal
+
+    def mapping(key: str) -> dict[str, str]:
+        return {str(k): str(v) for k, v in data[key].items()}
+
+    phrases = []
+    for phrase, replacement in sorted(data["legal_phrases"].items(), key=lambda kv: -len(kv[0])):
+        words = r"[\s.,]+".join(re.escape(w) for w in str(phrase).split())
+        phrases.append((re.compile(rf"\b{words}\b\.?"), str(replacement)))
+    return _Reference(mapping("expand"), mapping("legal_words"), mapping("singular"), phrases)
 
 
 def clean_text(text: str) -> str:
@@ -82,16 +98,24 @@ def _split_glued_legal(word: str) -> list[str]:
 
 
 def _latin_tokens(text: str, legal: list[str]) -> list[Token]:
-    abbreviations, legal_words = _reference()
+    ref = _reference()
+    abbreviations, legal_words, singular = ref.expand, ref.legal_words, ref.singular
     text = _CASE_BOUNDARY.sub(" ", unicodedata.normalize("NFKC", text))
     lowered = " ".join(part for w in text.casefold().split() for part in _split_glued_legal(w))
+    for pattern, replacement in ref.legal_phrases:
+        lowered = pattern.sub(replacement, lowered)
     found = org_types.extract_org_types(lowered)
-    for _display, compare in found:
-        code = compare.replace(" ", "")
-        if code not in legal:
-            legal.append(code)
     if found:
-        lowered = org_types.remove_org_types(lowered, replacement=" ")
+        stripped = org_types.remove_org_types(lowered, replacement=" ")
+        # "AT&T" is not the Austrian legal form "AT" plus a name "T": a legal form is
+        # only taken out if a name of two or more letters remains
+        if len(_SPLIT.sub("", stripped)) >= 2:
+            lowered = stripped
+            for _display, compare in found:
+                code = compare.replace(" ", "")
+                if code not in legal:
+                    legal.append(code)
+    lowered = _ACRONYM.sub(lambda m: m.group(0).replace(".", ""), lowered)
     tokens: list[Token] = []
     words = lowered.split()
     plain = [w for w in words if _SPLIT.sub("", w) not in legal_words]
@@ -103,7 +127,7 @@ def _latin_tokens(text: str, legal: list[str]) -> list[Token]:
         words = plain
     for raw in words:
         latin = ascii_text(raw) if not raw.isascii() else raw
-        source = "translit" if latin != raw else "text"
+        source = "text" if latin == raw else "abjad" if _vowelless_script(raw) else "translit"
         if raw == "&":
             tokens.append(Token("and", "abbreviation", raw))
             continue
@@ -113,10 +137,39 @@ def _latin_tokens(text: str, legal: list[str]) -> list[Token]:
             expanded = abbreviations.get(part)
             if expanded:
                 for word in expanded.split():
-                    tokens.append(Token(word, "abbreviation", part))
+                    tokens.append(Token(singular.get(word, word), "abbreviation", part))
             else:
-                tokens.append(Token(part, source, raw))
-    return tokens
+                tokens.append(Token(singular.get(part, part), source, raw))
+    return _merge_articles(tokens)
+
+
+# Scripts whose romanisation loses most vowels (abjads; Thai's inherent vowels): their
+# tokens are also compared by consonant skeleton (``match.features``).
+_VOWELLESS = ("ARABIC", "HEBREW", "SYRIAC", "THAANA", "THAI", "NKO")
+
+
+def _vowelless_script(word: str) -> bool:
+    for char in word:
+        if char.isalpha():
+            return unicodedata.name(char, "").startswith(_VOWELLESS)
+    return False
+
+
+# "Abd al Wahed" / "Abd-el-Wahed" / "Abdul Wahed": the Arabic article glued to "abd"
+_ABD_ARTICLES = frozenset({"al", "el", "ul", "ol", "il", "ar", "ur", "as", "us", "an", "ad", "az",
+                           "ash", "at", "ed", "er", "es"})
+
+
+def _merge_articles(tokens: list[Token]) -> list[Token]:
+    merged: list[Token] = []
+    for tok in tokens:
+        if merged and merged[-1].text == "abd" and tok.text in _ABD_ARTICLES:
+            prev = merged.pop()
+            original = prev.original if prev.original == tok.original else f"{prev.original} {tok.original}"
+            merged.append(Token("abdul", "variant", original))
+            continue
+        merged.append(tok)
+    return merged
 
 
 def analyse_name(name: str) -> NameForm:
@@ -139,7 +192,8 @@ def analyse_name(name: str) -> NameForm:
                     legal.append(code)
                 continue
             source = {"pinyin": "pinyin", "place": "place", "number": "text"}.get(zh.kind, "dictionary")
-            tokens.extend(Token(word, source, zh.text) for word in zh.latin)
+            singular = _reference().singular
+            tokens.extend(Token(singular.get(word, word), source, zh.text) for word in zh.latin)
         # Latin text inside a Han name (rare: "华为Huawei") keeps its order after the Han part.
     else:
         tokens = _latin_tokens(name, legal)

@@ -5,10 +5,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from followthemoney.types import registry
-from rapidfuzz import fuzz
 
 from redflags.index.blocker import Candidate, Index, candidate_from_record
 from redflags.match import THRESHOLD, Query, score
+from redflags.match.features import closeness
 from redflags.normalise.names import analyse_name
 
 
@@ -56,7 +56,7 @@ class Screener:
             # A C-speed character screen picks which candidates get the full token alignment.
             texts = [f.text for f in query.forms]
             found.sort(key=lambda item: -max(
-                (fuzz.token_set_ratio(t, f.text) for t in texts for _p, f in item[0].names),
+                (closeness(t, f.text) for t in texts for _p, f in item[0].names),
                 default=0) - item[1])
             found = found[:FULLY_SCORED]
         scored = [(score(query, cand, self.index.weight, self.index.max_idf), cand)
