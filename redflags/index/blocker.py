@@ -9,10 +9,12 @@ generic ones ("technology", "china", "group"). Keys held by more than
 never skipped: whoever shares one with the query is retrieved.
 """
 
+import heapq
 import math
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from rigour.text import metaphone
@@ -21,6 +23,10 @@ from redflags.normalise.names import NameForm, analyse_name
 
 COMMON_SHARE = 0.02
 """Keys on more than this share of entities do not retrieve candidates on their own."""
+
+GRAM_COMMON_SHARE = 0.012
+"""The same for character trigrams (the fallback for words the lists do not contain),
+which are far less specific than words: most of a query's retrieval time went to them."""
 
 
 @dataclass(slots=True)
@@ -37,7 +43,6 @@ class Candidate:
     identifiers: frozenset[str]
     birth_dates: tuple[str, ...]
     referents: tuple[str, ...] = ()
-    data: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 def name_keys(form: NameForm) -> set[str]:
@@ -45,8 +50,8 @@ def name_keys(form: NameForm) -> set[str]:
     keys = {f"t:{w}" for w in words}
     keys.update(f"t:{a}{b}" for a, b in zip(words, words[1:]))
     # glued as written too: "nano tech" -> "nanotech" (the tokens say "nano technology")
-    keys.update(f"t:{a.original}{b.original}" for a, b in zip(form.tokens, form.tokens[1:])
-                if "abbreviation" in (a.source, b.source) and (a.original + b.original).isalnum())
+    keys.update(f"t:{a.written or a.text}{b.written or b.text}" for a, b in zip(form.tokens, form.tokens[1:])
+                if a.written or b.written)
     keys.update(f"p:{metaphone(w)}" for w in words if len(w) >= 4 and not w.isdigit())
     return keys
 
@@ -78,7 +83,7 @@ def candidate_from_record(data: dict[str, Any]) -> Candidate:
         id=data["id"], schema=data["schema"], caption=data.get("caption", data["id"]),
         datasets=(data.get("dataset", ""),), lists=tuple(data.get("lists", [])), names=names,
         countries=frozenset(countries), identifiers=frozenset(i for i in ids if len(i) >= 4),
-        birth_dates=tuple(props.get("birthDate", [])), data=data,
+        birth_dates=tuple(props.get("birthDate", [])),
     )
 
 
@@ -103,11 +108,18 @@ class Index:
                 postings[f"i:{ident}"].append(number)
         total = max(len(self.entities), 1)
         self.size = total
-        self.postings = dict(postings)
-        self.idf = {key: math.log((total + 1) / (len(ids) + 0.5)) for key, ids in postings.items()}
         self.token_idf = {tok: math.log((total + 1) / (df + 0.5)) for tok, df in token_df.items()}
         self.max_idf = math.log((total + 1) / 0.5)
         self.common = max(int(total * COMMON_SHARE), 100)
+        self.gram_common = max(int(total * GRAM_COMMON_SHARE), 40)
+        # key -> (retrieval weight, entity numbers); keys too common to retrieve by are dropped
+        self.lookup: dict[str, tuple[float, tuple[int, ...]]] = {}
+        for key, ids in postings.items():
+            kind = key[0]
+            if kind != "i" and len(ids) > (self.gram_common if kind == "g" else self.common):
+                continue
+            boost = 3.0 if kind == "i" else 0.3 if kind == "g" else 1.0
+            self.lookup[key] = (boost * math.log((total + 1) / (len(ids) + 0.5)), tuple(ids))
 
     def __len__(self) -> int:
         return len(self.entities)
@@ -123,17 +135,16 @@ class Index:
             keys |= name_keys(form)
             for word in form.words:
                 # Words the lists do not contain are typos or glued words: go by trigrams.
-                if len(word) >= 5 and f"t:{word}" not in self.postings:
+                if len(word) >= 5 and word not in self.token_idf:
                     keys |= gram_keys(word)
         keys.update(f"i:{normalise_identifier(i)}" for i in identifiers)
         scores: dict[int, float] = defaultdict(float)
+        lookup = self.lookup
         for key in keys:
-            ids = self.postings.get(key)
-            if not ids or (len(ids) > self.common and not key.startswith("i:")):
-                continue
-            kind = key[0]
-            weight = self.idf[key] * (3.0 if kind == "i" else 0.3 if kind == "g" else 1.0)
-            for number in ids:
-                scores[number] += weight
-        best = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)[:limit]
+            entry = lookup.get(key)
+            if entry is not None:
+                weight, ids = entry
+                for number in ids:
+                    scores[number] += weight
+        best = heapq.nlargest(limit, scores.items(), key=itemgetter(1))
         return [(self.entities[n], s) for n, s in best]

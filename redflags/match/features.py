@@ -1,12 +1,12 @@
 """Match features: one small function each; the docstring is the explanation."""
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
 
 import yaml
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 from rigour.text import metaphone
 
@@ -15,13 +15,13 @@ from redflags.match.types import FeatureResult, Query, TokenMatch
 from redflags.normalise.chinese import place_words
 from redflags.normalise.names import NameForm, Token
 
-STOPWORDS = frozenset({"the", "and", "of", "for", "de", "del", "la", "le", "el", "al", "des", "du",
-                       "y", "i", "und", "et"})
+_VARIANTS: dict[str, int] = {}
 
 
-@lru_cache(maxsize=1)
 def _variant_groups() -> dict[str, int]:
     """Token -> the number of its group in ``normalise/data/name_variants.yml``."""
+    if _VARIANTS:
+        return _VARIANTS
     path = Path(__file__).parents[1] / "normalise" / "data" / "name_variants.yml"
     groups: dict[str, int] = {}
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -31,42 +31,44 @@ def _variant_groups() -> dict[str, int]:
             number += 1
             for name in group:
                 groups[str(name)] = number
-    return groups
+    _VARIANTS.update(groups)
+    return _VARIANTS
 
 
 _NOT_CONSONANT = re.compile(r"[aeiouwyv']+")
 _DOUBLE = re.compile(r"(.)\1+")
 
 
+_FOLD = str.maketrans({"c": "k", "q": "k"})
+
+
 @lru_cache(maxsize=65536)
 def skeleton(text: str) -> str:
     """Consonants only, doubles collapsed: how an abjad spelling and a Latin one meet
-    ("mhmd" / "mohammed", "hsn" / "hassan"). w, y and v go too: they stand for vowels in
-    Arabic and Hebrew romanisation (و/ו as "w", ي as "y")."""
-    return _DOUBLE.sub(r"\1", _NOT_CONSONANT.sub("", text))
+    ("mhmd" / "mohammed", "hsn" / "hassan", "khn" / "cohen"). w, y and v go too: they
+    stand for vowels in Arabic and Hebrew romanisation (و/ו as "w", ي as "y"); c and q
+    fold into k."""
+    return _DOUBLE.sub(r"\1", _NOT_CONSONANT.sub("", text.translate(_FOLD)))
 
 
 def _similar(q: Token, c: Token) -> tuple[float, str]:
     sim, how = _similar_text(q, c)
-    if sim < 1.0 and (_rewritten(q) or _rewritten(c)):
+    if sim < 1.0 and (q.written or c.written):
         # "telecom" was expanded or "technologies" made singular on one side; the other side
         # may hold a typo of the form as written ("telecon", "techhnologies")
-        alt = _similar_text(Token(_as_written(q), "text", q.original), Token(_as_written(c), "text", c.original))
+        alt = _similar_text(Token(q.written or q.text, "text", q.original),
+                            Token(c.written or c.text, "text", c.original))
         if alt[0] > sim:
             return alt
     return sim, how
 
 
-def _as_written(token: Token) -> str:
-    return token.original.strip(".,;:()").casefold()
-
-
-def _rewritten(token: Token) -> bool:
-    return token.source == "abbreviation" or (token.original.isascii() and _as_written(token) != token.text)
+_metaphone = lru_cache(maxsize=131072)(metaphone)
 
 
 def _similar_text(q: Token, c: Token) -> tuple[float, str]:
-    if q.text == c.text:
+    qt, ct = q.text, c.text
+    if qt == ct:
         how = "exact"
         if "pinyin" in (q.source, c.source):
             how = "pinyin"
@@ -75,25 +77,27 @@ def _similar_text(q: Token, c: Token) -> tuple[float, str]:
         elif "abbreviation" in (q.source, c.source):
             how = "abbreviation"
         return 1.0, how
-    if q.text.isdigit() or c.text.isdigit():
+    if qt.isdigit() or ct.isdigit():
         return 0.0, "none"  # numbers are compared strictly
-    groups = _variant_groups()
-    group = groups.get(q.text)
-    if group is not None and group == groups.get(c.text):
+    groups = _VARIANTS or _variant_groups()
+    group = groups.get(qt)
+    if group is not None and group == groups.get(ct):
         return 0.95, "variant"
-    if "abjad" in (q.source, c.source):
-        q_skel, c_skel = skeleton(q.text), skeleton(c.text)
-        if q_skel and q_skel == c_skel:
+    if q.source == "abjad" or c.source == "abjad":
+        q_skel = skeleton(qt)
+        if q_skel and q_skel == skeleton(ct):
             return 0.85, "consonants"
-    shorter = min(len(q.text), len(c.text))
+    q_len, c_len = len(qt), len(ct)
+    shorter = q_len if q_len < c_len else c_len
+    gap = q_len - c_len if q_len > c_len else c_len - q_len
     if shorter >= 4:
         allowed = 1 if shorter < 7 else 2 if shorter < 11 else 3
-        dist = OSA.distance(q.text, c.text, score_cutoff=allowed)
-        if dist <= allowed:
-            # An edit costs more in a short word: "alcoa"/"alco" is another name.
-            return 1.0 - 1.2 * dist / max(len(q.text), len(c.text)), "fuzzy"
-    if (shorter >= 3 and q.text[0] == c.text[0] and abs(len(q.text) - len(c.text)) <= 2
-            and metaphone(q.text) == metaphone(c.text)):
+        if gap <= allowed:
+            dist = OSA.distance(qt, ct, score_cutoff=allowed)
+            if dist <= allowed:
+                # An edit costs more in a short word: "alcoa"/"alco" is another name.
+                return 1.0 - 1.2 * dist / (q_len if q_len > c_len else c_len), "fuzzy"
+    if shorter >= 3 and gap <= 2 and qt[0] == ct[0] and _metaphone(qt) == _metaphone(ct):
         return 0.8, "phonetic"
     return 0.0, "none"
 
@@ -106,8 +110,7 @@ def align_tokens(query: NameForm, listed: NameForm,
     query's tokens that found a partner and of the listed name's tokens that did, with
     each token weighted by its rarity across all listed names.
     """
-    q_tokens = [t for t in query.tokens if t.text not in STOPWORDS] or list(query.tokens)
-    c_tokens = [t for t in listed.tokens if t.text not in STOPWORDS] or list(listed.tokens)
+    q_tokens, c_tokens = query.core, listed.core
     if not q_tokens or not c_tokens:
         return 0.0, []
     pairs = []
@@ -120,7 +123,9 @@ def align_tokens(query: NameForm, listed: NameForm,
     # tokens without an exact partner can be glued ones
     exact_q = {p[1] for p in pairs if p[0] == 1.0}
     exact_c = {p[2] for p in pairs if p[0] == 1.0}
-    if len(exact_q) < len(q_tokens) or len(exact_c) < len(c_tokens):
+    # a glued token pairs with 2+ tokens of the other side that have no exact partner
+    open_q, open_c = len(q_tokens) - len(exact_q), len(c_tokens) - len(exact_c)
+    if (open_q >= 1 and open_c >= 2) or (open_q >= 2 and open_c >= 1):
         _glue_pairs(q_tokens, c_tokens, pairs, reverse=False, skip=exact_q)
         _glue_pairs(c_tokens, q_tokens, pairs, reverse=True, skip=exact_c)
     pairs.sort(key=lambda p: -p[0])
@@ -158,11 +163,20 @@ def align_tokens(query: NameForm, listed: NameForm,
     return score, matches
 
 
-def closeness(query: str, listed: str) -> float:
-    """A C-speed character-level screen (0-100) that picks which names get the full
-    alignment. ``token_set_ratio`` alone rates any subset 100 ("al aqsa" inside
-    "foreningen al aqsa"), so it is averaged with ``token_sort_ratio``."""
-    return fuzz.token_set_ratio(query, listed) + fuzz.token_sort_ratio(query, listed)
+def closeness(query: NameForm, listed: NameForm) -> float:
+    """A C-speed character-level screen (0-100) that picks which candidates and names get
+    the full alignment: rapidfuzz's ``token_sort_ratio``, on word orders sorted once when
+    the name was analysed. (``token_set_ratio`` would rate any subset 100: "al aqsa"
+    inside "foreningen al aqsa".)"""
+    return fuzz.ratio(query.sorted_text, listed.sorted_text)
+
+
+def closeness_all(query: NameForm, listed: list[str]) -> list[float]:
+    """``closeness`` of one query name to many listed names' ``sorted_text``, in one C loop."""
+    scores = [0.0] * len(listed)
+    for _text, value, index in process.extract(query.sorted_text, listed, scorer=fuzz.ratio, limit=None):
+        scores[index] = value
+    return scores
 
 
 def joined_match(query: NameForm, listed: NameForm) -> tuple[float, TokenMatch] | None:
@@ -232,7 +246,7 @@ def _legal_typo(text: str) -> bool:
                                   if len(w) == 4)
 
 
-def _glue_pairs(one: list[Token], other: list[Token], pairs: list, reverse: bool,
+def _glue_pairs(one: Sequence[Token], other: Sequence[Token], pairs: list, reverse: bool,
                 skip: set[int]) -> None:
     """Pair a long token with 2 or 3 adjacent tokens of the other name glued together."""
     long_ones = [(i, tok) for i, tok in enumerate(one) if len(tok.text) >= 5 and i not in skip]
@@ -242,8 +256,8 @@ def _glue_pairs(one: list[Token], other: list[Token], pairs: list, reverse: bool
         for j in range(len(other) - span + 1):
             parts = other[j:j + span]
             glued_forms = {"".join(t.text for t in parts)}
-            if any(t.source == "abbreviation" for t in parts):  # "nano tech" as written
-                glued_forms.add("".join(_as_written(t) if t.source == "abbreviation" else t.text for t in parts))
+            if any(t.written for t in parts):  # "nano tech" as written
+                glued_forms.add("".join(t.written or t.text for t in parts))
             for i, tok in long_ones:
                 best = None
                 for glued in glued_forms:

@@ -20,12 +20,13 @@ from redflags.match.features import (
     schema_mismatch,
 )
 from redflags.match.types import FeatureResult, MatchResult, Query
+from redflags.normalise.names import NameForm
 
 THRESHOLD = 0.73
 """Default alert threshold, chosen on the development queries (bench/match_dev.py): at
 0.73 recall is 0.956 and false alerts 0.31 %; at 0.70, 0.966 and 1.41 %."""
 
-NAMES_ALIGNED = 3
+NAMES_ALIGNED = 2
 """Of a listed entity's names, how many (closest first) get the full token alignment."""
 
 NAME_WEIGHT = 0.90
@@ -42,23 +43,30 @@ WEIGHTS = {
 }
 
 
-def score(query: Query, cand: Candidate, weight: Callable[[str], float], max_weight: float,
-          ) -> MatchResult:
-    best = None
+def shortlist(query: Query, cand: Candidate) -> list[tuple[NameForm, NameForm]]:
+    """The (query name, listed name) pairs worth a full alignment: of a listed entity's
+    names, the ``NAMES_ALIGNED`` closest at character level to each query name."""
+    pairs: list[tuple[NameForm, NameForm]] = []
     for q_form in query.forms:
         names = [form for _prop, form in cand.names]
         if len(names) > NAMES_ALIGNED:
-            # Align only the listed names closest at character level (a C-speed screen).
-            names.sort(key=lambda f: -closeness(q_form.text, f.text))
-            names = names[:NAMES_ALIGNED]
-        for c_form in names:
-            name_score, tokens = align_tokens(q_form, c_form, weight)
-            if name_score < 0.95:
-                joined = joined_match(q_form, c_form)
-                if joined is not None and joined[0] > name_score:
-                    name_score, tokens = joined[0], [joined[1]]
-            if best is None or name_score > best[0]:
-                best = (name_score, tokens, q_form, c_form)
+            names = sorted(names, key=lambda f: -closeness(q_form, f))[:NAMES_ALIGNED]
+        pairs.extend((q_form, c_form) for c_form in names)
+    return pairs
+
+
+def score(query: Query, cand: Candidate, weight: Callable[[str], float], max_weight: float,
+          pairs: list[tuple[NameForm, NameForm]] | None = None) -> MatchResult:
+    """Score one listed entity against the query; ``pairs`` as from ``shortlist``."""
+    best = None
+    for q_form, c_form in (shortlist(query, cand) if pairs is None else pairs):
+        name_score, tokens = align_tokens(q_form, c_form, weight)
+        if name_score < 0.95:
+            joined = joined_match(q_form, c_form)
+            if joined is not None and joined[0] > name_score:
+                name_score, tokens = joined[0], [joined[1]]
+        if best is None or name_score > best[0]:
+            best = (name_score, tokens, q_form, c_form)
     if best is None:
         return MatchResult(0.0, "", query.names[0] if query.names else "", [], [])
     name_score, tokens, q_form, c_form = best

@@ -43,6 +43,9 @@ class Token:
     text: str
     source: str  # "text" | "abbreviation" | "translit" | "abjad" | "pinyin" | "dictionary" | "place"
     original: str  # what the token came from, as written
+    written: str = ""
+    """The word as written when the token rewrites it ("tech" for "technology", "technologies"
+    for "technology"): a typo of the written form still matches."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +57,14 @@ class NameForm:
     words: tuple[str, ...]
     text: str
     """The words joined by spaces: what character-level screens compare."""
+    core: tuple[Token, ...] = ()
+    """The tokens without stop words ("the", "of", "al"): what the token alignment pairs."""
+    sorted_text: str = ""
+    """The words sorted and joined: ``fuzz.ratio`` of two of them is ``token_sort_ratio``."""
+
+
+STOPWORDS = frozenset({"the", "and", "of", "for", "de", "del", "la", "le", "el", "al", "des", "du",
+                       "y", "i", "und", "et"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,9 +148,10 @@ def _latin_tokens(text: str, legal: list[str]) -> list[Token]:
             expanded = abbreviations.get(part)
             if expanded:
                 for word in expanded.split():
-                    tokens.append(Token(singular.get(word, word), "abbreviation", part))
+                    tokens.append(Token(singular.get(word, word), "abbreviation", raw, part))
             else:
-                tokens.append(Token(singular.get(part, part), source, raw))
+                word = singular.get(part, part)
+                tokens.append(Token(word, source, raw, part if word != part else ""))
     return _merge_articles(tokens)
 
 
@@ -200,4 +212,6 @@ def analyse_name(name: str) -> NameForm:
     if "co" in legal and "ltd" in legal:  # "Company Limited" is the same form as "Co., Ltd."
         legal = [f for f in legal if f not in ("co", "ltd")] + ["coltd"]
     words = tuple(t.text for t in tokens)
-    return NameForm(name, tuple(tokens), tuple(dict.fromkeys(legal)), words, " ".join(words))
+    core = tuple(t for t in tokens if t.text not in STOPWORDS) or tuple(tokens)
+    return NameForm(name, tuple(tokens), tuple(dict.fromkeys(legal)), words, " ".join(words), core,
+                    " ".join(sorted(words)))

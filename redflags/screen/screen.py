@@ -1,5 +1,6 @@
 """``Screener.match(query)``: the index finds candidates, the match logic scores them."""
 
+import gc
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -8,8 +9,9 @@ from followthemoney.types import registry
 
 from redflags.index.blocker import Candidate, Index, candidate_from_record
 from redflags.match import THRESHOLD, Query, score
-from redflags.match.features import closeness
-from redflags.normalise.names import analyse_name
+from redflags.match.features import closeness_all
+from redflags.match.logic import NAMES_ALIGNED
+from redflags.normalise.names import NameForm, analyse_name
 
 
 def make_query(name: str | Iterable[str], schema: str | None = None,
@@ -31,7 +33,7 @@ def make_query(name: str | Iterable[str], schema: str | None = None,
 CANDIDATES = 30
 """How many of the best-retrieved candidates are screened per query."""
 
-FULLY_SCORED = 6
+FULLY_SCORED = 5
 """How many of those, closest at character level, are scored with the full alignment."""
 
 
@@ -41,6 +43,10 @@ class Screener:
     def __init__(self, records: Iterable[dict[str, Any]]) -> None:
         start = time.perf_counter()
         self.index = Index(candidate_from_record(r) for r in records)
+        # The index is millions of long-lived objects: keep the cyclic garbage collector
+        # from walking them again on every collection while queries run.
+        gc.collect()
+        gc.freeze()
         self.build_seconds = time.perf_counter() - start
 
     @classmethod
@@ -52,15 +58,21 @@ class Screener:
     def match(self, query: Query, limit: int = 5, threshold: float = THRESHOLD,
               candidates: int = CANDIDATES) -> list[dict[str, Any]]:
         found = self.index.candidates(query.forms, query.identifiers, limit=candidates)
-        if len(found) > FULLY_SCORED:
-            # A C-speed character screen picks which candidates get the full token alignment.
-            texts = [f.text for f in query.forms]
-            found.sort(key=lambda item: -max(
-                (closeness(t, f.text) for t in texts for _p, f in item[0].names),
-                default=0) - item[1])
-            found = found[:FULLY_SCORED]
-        scored = [(score(query, cand, self.index.weight, self.index.max_idf), cand)
-                  for cand, _retrieval in found]
+        # A C-speed character screen of every name of every candidate picks which
+        # candidates, and which of their names, get the full token alignment.
+        flat = [(n, form) for n, (cand, _r) in enumerate(found) for _p, form in cand.names]
+        texts = [form.sorted_text for _n, form in flat]
+        per_cand: list[list[tuple[float, NameForm, NameForm]]] = [[] for _ in found]
+        for q_form in query.forms:
+            for (n, form), value in zip(flat, closeness_all(q_form, texts), strict=True):
+                per_cand[n].append((value, q_form, form))
+        ranked = sorted(range(len(found)), key=lambda n: -max(
+            (v for v, _q, _f in per_cand[n]), default=0.0) - found[n][1])[:FULLY_SCORED]
+        scored = []
+        for n in ranked:
+            closest = sorted(per_cand[n], key=lambda item: -item[0])[:NAMES_ALIGNED * len(query.forms)]
+            pairs = [(q_form, form) for _v, q_form, form in closest]
+            scored.append((score(query, found[n][0], self.index.weight, self.index.max_idf, pairs), found[n][0]))
         scored.sort(key=lambda pair: (-pair[0].score, pair[1].id))
         return [hit_dict(cand, result, threshold) for result, cand in scored[:limit]]
 

@@ -28,6 +28,36 @@ CASES = [
     ("Mauricio Magdalena Guerrero", "Guerrero Pedro", "Person", False),
     # a person is not a company of the same name
     ("Ismail Haniya", "ISMAIL HANIYA TRADING", None, False),
+    # transliteration variants from the variant table
+    ("Mohammed Abdul Rahim", "Muhammad Abdul Rahim", "Person", True),
+    ("ABD AL WAHED SHAFIQ", "ABDUL WAHED SHAFIQ", "Person", True),
+    ("Aleksandr Petrov", "Alexander Petrov", "Person", True),
+    # abjad scripts by consonant skeleton; Cyrillic and Greek transliterated
+    ("محمد علي", "Mohamed Ali", "Person", True),
+    ("عبد الله", "Abdullah", "Person", True),
+    ("משה כהן", "Moshe Cohen", "Person", True),
+    ("Дмитрий Медведев", "Dmitry Medvedev", "Person", True),
+    # names split into words differently, with a typo
+    ("3K Aviation Consultingand Lgoistics", "3K Aviation Consulting and Logistics", "Company", True),
+    ("Nafezelmir", "Nafez El Mir", None, True),
+    ("Nanotech International Co Ltd", "Nano Tech International Co Ltd", "Company", True),
+    # ... but joining does not excuse a different number
+    ("Alpha12trading", "Alpha 13 Trading", "Company", False),
+    # a typo of the plural the other side wrote out
+    ("POLY TECHHNOLOGIES INC", "Poly Technologies Inc.", "Company", True),
+    # a dropped city, a misspelt legal form
+    ("Huawei Software Technologies Co., Ltd.", "Huawei Software Technologies Co., Ltd., Nanjing, Jiangsu",
+     "Company", True),
+    ("OJSCCorenburgneft", "OJSC Orenburgneft", "Company", True),
+    # Chinese generic words meet their English renderings
+    ("深圳市深网视界科技有限公司", "Shenzhen Shenwang Vision Technology Co., Ltd.", "Company", True),
+    ("新疆东方希望有色金属有限公司", "Xinjiang East Hope Nonferrous Metals Co. Ltd.", "Company", True),
+    # a legal form is not a name, nor are initials
+    ("AT&T", "ELECTRONICS KATRANGI TRADING T", "Company", False),
+    ("U.S. Bancorp", "BANCORP", "Company", False),
+    ("S.F. Holding Co., Ltd.", "I&S HOLDING COMPANY, S.A.", "Company", False),
+    # the consonant skeleton only applies to abjad-script tokens
+    ("Mahmud Ali", "Mohamed Ali", "Person", False),
 ]
 
 
@@ -35,6 +65,24 @@ CASES = [
 def test_compare_cases(query: str, listed: str, schema: str | None, alert: bool) -> None:
     result = compare(query, listed, schema)
     assert result["match"] is alert, result["explanation"]["summary"]
+
+
+def test_explanation_names_how_tokens_matched() -> None:
+    tokens = compare("Mohammed Marzoghi", "Muhammad Marzoghi", "Person")["explanation"]["tokens"]
+    assert [(t["query"], t["listed"], t["how"]) for t in tokens] == [
+        ("mohammed", "muhammad", "variant"), ("marzoghi", "marzoghi", "exact")]
+    joined = compare("Nafezelmir", "Nafez El Mir")["explanation"]["tokens"]
+    assert [(t["query"], t["listed"], t["how"]) for t in joined] == [("nafezelmir", "nafez el mir", "joined")]
+
+
+def test_compare_takes_property_sets() -> None:
+    """Name parts make a name; a shared identifier adds to the score."""
+    parts = compare({"firstName": "Olaf", "lastName": "Scholz"}, {"name": "Olaf Scholz"}, "Person")
+    assert parts["match"]
+    plain = compare({"name": "Acme Trading"}, {"name": "Acme Trading"}, "Company")["score"]
+    with_id = compare({"name": "Acme Trading", "registrationNumber": "HRB 12345"},
+                      {"name": "Acme Trading", "registrationNumber": "HRB12345"}, "Company")["score"]
+    assert with_id > plain
 
 
 def test_same_name_band_is_ordered_by_evidence() -> None:

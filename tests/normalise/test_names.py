@@ -25,7 +25,7 @@ CASES = [
     # abbreviations
     ("HIKVISION DIGITAL TECH CO LTD", ("hikvision", "digital", "technology"), ("coltd",)),
     ("GUANGZHOU HAIGE COMM GRP", ("guangzhou", "haige", "communication", "group"), ()),
-    ("CNOOC ENERGY TECH & SRVCES LTD", ("cnooc", "energy", "technology", "and", "services"),
+    ("CNOOC ENERGY TECH & SRVCES LTD", ("cnooc", "energy", "technology", "and", "service"),
      ("ltd",)),
     ("INTL INVESTMENT HOTELS", ("international", "investment", "hotels"), ()),
     # Chinese: segmentation, dictionary, pinyin, legal forms, Traditional script
@@ -38,7 +38,7 @@ CASES = [
     ("招商银行有限公司", ("zhaoshang", "bank"), ("coltd",)),
     ("臺灣積體電路製造股份有限公司", ("taiwan", "jitidianlu", "manufacturing"), ("coltd",)),
     ("中国电子科技集团公司第二十九研究所",
-     ("china", "electronics", "technology", "group", "29", "research", "institute"), ("co",)),
+     ("china", "electronic", "technology", "group", "29", "research", "institute"), ("co",)),
     ("成都海光集成电路设计有限公司", ("chengdu", "haiguang", "integrated", "circuit", "design"),
      ("coltd",)),
     # other scripts to Latin
@@ -46,7 +46,37 @@ CASES = [
     ("Αθήνα Ναυτιλιακή", ("athina", "navtiliaki"), ()),
     # a name that is only a legal-form word stays a name
     ("Company", ("company",), ()),
+    # ... and a legal form is not taken out if it leaves less than two letters
+    ("AT&T", ("at", "t"), ()),
+    # dotted acronyms are one word
+    ("U.S. Bancorp", ("us", "bancorp"), ()),
+    ("S.F. Holding Co., Ltd.", ("sf", "holding"), ("coltd",)),
+    # plural generic words made singular, on both sides alike
+    ("King Royal Technologies Co., Ltd", ("king", "royal", "technology"), ("coltd",)),
+    ("POLY TECH INDUSTRIES", ("poly", "technology", "industry"), ()),
+    # legal-form phrases in abbreviated spelling
+    ("JOINT STOCK CO NOBILITY", ("nobility",), ("jsc",)),
+    ("Public Joint Stock Co. Sberbank", ("sberbank",), ("pjsc",)),
+    # the Arabic article after "abd" is one name element
+    ("ABD AL WAHED SHAFIQ", ("abdul", "wahed", "shafiq"), ()),
+    ("Abd-el-Kader", ("abdul", "kader"), ()),
+    # abjad scripts romanise without most vowels
+    ("محمد علي", ("mhmd", "ly"), ()),
+    # Chinese generic words with an English rendering
+    ("深圳市深网视界科技有限公司", ("shenzhen", "shenwang", "vision", "technology"), ("coltd",)),
+    ("新疆东方希望有色金属有限公司", ("xinjiang", "east", "hope", "nonferrous", "metal"), ("coltd",)),
 ]
+
+
+def test_token_keeps_the_written_form_it_rewrites() -> None:
+    tokens = analyse_name("Nano Tech Technologies").tokens
+    assert [(t.text, t.written) for t in tokens] == [
+        ("nano", ""), ("technology", "tech"), ("technology", "technologies")]
+
+
+def test_abjad_tokens_are_marked() -> None:
+    assert {t.source for t in analyse_name("محمد علي").tokens} == {"abjad"}
+    assert {t.source for t in analyse_name("Владимир Путин").tokens} == {"translit"}
 
 
 @pytest.mark.parametrize("name,words,legal", CASES, ids=[c[0] for c in CASES])
