@@ -91,3 +91,24 @@ def test_opensanctions_delta_on_snapshot(store: Any, shared_data: Path) -> None:
     base = shared_data / "opensanctions_ftm"
     ingest.load(store, [base / "entities.delta.json"], dataset="opensanctions", force=True)
     assert store.status_of("opensanctions")["entities"] > 400
+
+
+def test_match_hikvision_in_chinese_script(store: Any, shared_data: Path, tmp_path: Path) -> None:
+    """The issue's acceptance query, through the CLI, against the real CSL."""
+    import json
+
+    from click.testing import CliRunner
+
+    from redflags.cli import main
+
+    ingest.load(store, [shared_data / "us_csl/consolidated-2022-05.csv.gz"])
+    result = CliRunner().invoke(main, ["--db", store.url, "match", "杭州海康威视数字技术股份有限公司", "--json"])
+    assert result.exit_code == 0, result.output
+    hits = json.loads(result.output)
+    top = {h["id"]: h for h in hits[:2]}
+    assert set(top) == {"us_csl-f095626c9f8becc70b5948507fb6de6e443b257a", "us_csl-30946"}
+    assert all(h["match"] for h in top.values())
+    lists = {name for h in top.values() for name in h["lists"]}
+    assert any("Entity List" in name for name in lists) and any("CMIC" in name for name in lists)
+    hows = {t["how"] for h in top.values() for t in h["explanation"]["tokens"]}
+    assert "pinyin initials" in hows and "dictionary" in hows

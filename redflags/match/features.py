@@ -12,7 +12,7 @@ from rigour.text import metaphone
 
 from redflags.index.blocker import Candidate
 from redflags.match.types import FeatureResult, Query, TokenMatch
-from redflags.normalise.chinese import place_words
+from redflags.normalise.chinese import place_words, syllable_initials
 from redflags.normalise.names import NameForm, Token
 
 _VARIANTS: dict[str, int] = {}
@@ -99,7 +99,45 @@ def _similar_text(q: Token, c: Token) -> tuple[float, str]:
                 return 1.0 - 1.2 * dist / (q_len if q_len > c_len else c_len), "fuzzy"
     if shorter >= 3 and gap <= 2 and qt[0] == ct[0] and _metaphone(qt) == _metaphone(ct):
         return 0.8, "phonetic"
+    if q.source == "pinyin" and c.source == "text" and brand_initials(q.original, ct):
+        return BRAND_SIMILARITY, "pinyin initials"
+    if c.source == "pinyin" and q.source == "text" and brand_initials(c.original, qt):
+        return BRAND_SIMILARITY, "pinyin initials"
     return 0.0, "none"
+
+
+BRAND_SIMILARITY = 0.75
+"""How far a Chinese brand and a Latin word sharing its syllables' initials count as one."""
+
+# A pinyin initial and the Latin letters brand names write it with ("威" wei -> "v").
+_INITIAL_LETTERS = {"w": "wv", "x": "xsh", "q": "qck", "j": "jgz", "zh": "zj", "ch": "ck",
+                    "sh": "s", "z": "zs", "c": "ckts", "h": "h", "y": "yie", "g": "gk", "k": "kc",
+                    "b": "bp", "d": "dt"}
+
+
+@lru_cache(maxsize=65536)
+def brand_initials(han: str, latin: str) -> bool:
+    """A Chinese brand of 2-4 syllables and a coined Latin name that starts with the first
+    syllable's sound and holds every other syllable's initial, in order ("海康威视" h-k-w-sh
+    in "hikvision"). Brand names are coined this way; plain pinyin meets its Latin
+    spelling through the other comparisons."""
+    initials = syllable_initials(han)
+    if (not 2 <= len(initials) <= 4 or not 2 * len(initials) <= len(latin) <= 4 * len(initials)
+            or not latin.isalpha()):
+        return False
+    position = 0
+    for number, initial in enumerate(initials):
+        letters = _INITIAL_LETTERS.get(initial, initial[0])
+        if number == 0:
+            if latin[0] not in letters:
+                return False
+            position = 1
+            continue
+        found = next((i for i in range(position, len(latin)) if latin[i] in letters), None)
+        if found is None:
+            return False
+        position = found + 1
+    return True
 
 
 def align_tokens(query: NameForm, listed: NameForm,

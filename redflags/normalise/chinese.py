@@ -68,6 +68,17 @@ def pinyin(text: str) -> str:
     return "".join(lazy_pinyin(text, style=Style.NORMAL, errors="ignore"))
 
 
+@lru_cache(maxsize=65536)
+def syllable_initials(text: str) -> tuple[str, ...]:
+    """The first sound of each syllable: "海康威视" -> ("h", "k", "w", "sh"); a syllable
+    without an initial consonant gives its first letter ("安" -> "a")."""
+    from pypinyin import Style, lazy_pinyin
+
+    syllables = lazy_pinyin(text, style=Style.NORMAL, errors="ignore")
+    initials = lazy_pinyin(text, style=Style.INITIALS, strict=False, errors="ignore")
+    return tuple(i or s[:1] for i, s in zip(initials, syllables, strict=False))
+
+
 _DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
            "七": 7, "八": 8, "九": 9}
 _UNITS = {"十": 10, "百": 100, "千": 1000}
