@@ -43,6 +43,8 @@ class Candidate:
     identifiers: frozenset[str]
     birth_dates: tuple[str, ...]
     referents: tuple[str, ...] = ()
+    sorted_texts: tuple[str, ...] = ()
+    """Each name's ``sorted_text``, in ``names`` order: what the character screen reads."""
 
 
 def name_keys(form: NameForm) -> set[str]:
@@ -84,6 +86,7 @@ def candidate_from_record(data: dict[str, Any]) -> Candidate:
         datasets=(data.get("dataset", ""),), lists=tuple(data.get("lists", [])), names=names,
         countries=frozenset(countries), identifiers=frozenset(i for i in ids if len(i) >= 4),
         birth_dates=tuple(props.get("birthDate", [])),
+        sorted_texts=tuple(form.sorted_text for _p, form in names),
     )
 
 

@@ -290,11 +290,18 @@ def _glue_pairs(one: Sequence[Token], other: Sequence[Token], pairs: list, rever
     long_ones = [(i, tok) for i, tok in enumerate(one) if len(tok.text) >= 5 and i not in skip]
     if not long_ones:
         return
+    long_lengths = [len(tok.text) for _i, tok in long_ones]
+    lengths = [len(t.text) for t in other]
+    written = [len(t.written or t.text) for t in other]
     for span in (2, 3):
         for j in range(len(other) - span + 1):
+            # cheap length test first: most spans are nowhere near any long token's length
+            size, size_written = sum(lengths[j:j + span]), sum(written[j:j + span])
+            if not any(abs(n - size) <= 3 or abs(n - size_written) <= 3 for n in long_lengths):
+                continue
             parts = other[j:j + span]
             glued_forms = {"".join(t.text for t in parts)}
-            if any(t.written for t in parts):  # "nano tech" as written
+            if size_written != size or any(t.written for t in parts):  # "nano tech" as written
                 glued_forms.add("".join(t.written or t.text for t in parts))
             for i, tok in long_ones:
                 best = None

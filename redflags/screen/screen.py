@@ -2,6 +2,7 @@
 
 import gc
 import time
+from itertools import chain
 from collections.abc import Iterable
 from typing import Any
 
@@ -61,7 +62,7 @@ class Screener:
         # A C-speed character screen of every name of every candidate picks which
         # candidates, and which of their names, get the full token alignment.
         flat = [(n, form) for n, (cand, _r) in enumerate(found) for _p, form in cand.names]
-        texts = [form.sorted_text for _n, form in flat]
+        texts = list(chain.from_iterable(cand.sorted_texts for cand, _r in found))
         per_cand: list[list[tuple[float, NameForm, NameForm]]] = [[] for _ in found]
         for q_form in query.forms:
             for (n, form), value in zip(flat, closeness_all(q_form, texts), strict=True):
