@@ -2,8 +2,8 @@
 
 import gc
 import time
-from itertools import chain
 from collections.abc import Iterable
+from itertools import chain
 from typing import Any
 
 from followthemoney.types import registry
