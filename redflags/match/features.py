@@ -261,14 +261,10 @@ def _weight(rarity: Callable[[str], float], text: str, matched: bool) -> float:
         return weight
     if _legal_typo(text):
         return 0.1
-    if text in _places():
+    if text in place_words():
         return weight * PLACE_WEIGHT
     return weight
 
-
-@lru_cache(maxsize=1)
-def _places() -> frozenset[str]:
-    return place_words()
 
 
 _LEGAL_CODES = ("ojsc", "pjsc", "cjsc", "gmbh", "corp")
@@ -301,7 +297,7 @@ def _glue_pairs(one: Sequence[Token], other: Sequence[Token], pairs: list, rever
                 continue
             parts = other[j:j + span]
             glued_forms = {"".join(t.text for t in parts)}
-            if size_written != size or any(t.written for t in parts):  # "nano tech" as written
+            if any(t.written for t in parts):  # "nano tech" as written
                 glued_forms.add("".join(t.written or t.text for t in parts))
             for i, tok in long_ones:
                 best = None

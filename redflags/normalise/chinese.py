@@ -52,6 +52,7 @@ def _dictionary() -> tuple[dict[str, tuple[tuple[str, ...], str]], int]:
     return words, max(len(w) for w in words)
 
 
+@lru_cache(maxsize=1)
 def place_words() -> frozenset[str]:
     """The Latin forms of the dictionary's places ("shenzhen", "jiangsu")."""
     return frozenset(w for words, kind in _dictionary()[0].values() if kind == "place" for w in words)

@@ -52,6 +52,10 @@ CASES = [
     # Chinese generic words meet their English renderings
     ("深圳市深网视界科技有限公司", "Shenzhen Shenwang Vision Technology Co., Ltd.", "Company", True),
     ("新疆东方希望有色金属有限公司", "Xinjiang East Hope Nonferrous Metals Co. Ltd.", "Company", True),
+    # a Chinese brand meets a coined Latin name holding its syllables' initials, another brand does not
+    ("杭州海康威视数字技术股份有限公司", "Hangzhou Hikvision Digital Technology Co., Ltd.", "Company", True),
+    ("杭州阿里巴巴数字技术股份有限公司", "Hangzhou Hikvision Digital Technology Co., Ltd.", "Company", False),
+    ("腾讯科技有限公司", "Tenco Technology Company Ltd.", "Company", False),
     # a legal form is not a name, nor are initials
     ("AT&T", "ELECTRONICS KATRANGI TRADING T", "Company", False),
     ("U.S. Bancorp", "BANCORP", "Company", False),
