@@ -7,6 +7,7 @@
         SourceAssertionError           counts outside the source's assertions   (422)
         DownloadError                  a list could not be fetched              (502)
       QueryError                       invalid query                            (400)
+        InputError                     a file to screen cannot be read          (400)
       NotFoundError                    unknown dataset, entity, version         (404)
       StoreError                       database unavailable or inconsistent     (503)
 
@@ -46,6 +47,10 @@ class DownloadError(SourceError):
 
 
 class QueryError(RedflagsError):
+    STATUS = 400
+
+
+class InputError(QueryError):
     STATUS = 400
 
 

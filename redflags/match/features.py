@@ -195,9 +195,10 @@ def align_tokens(query: NameForm, listed: NameForm,
             sim, target, how = used_q[i]
             span = target if isinstance(target, tuple) else (target,)
             listed_text = " ".join(c_tokens[y].text for y in span)
-            matches.append(TokenMatch(q.text, listed_text, how, sim, q_weights[i]))
+            listed_written = " ".join(c_tokens[y].original for y in span)
+            matches.append(TokenMatch(q.text, listed_text, how, sim, q_weights[i], q.original, listed_written))
         else:
-            matches.append(TokenMatch(q.text, None, "none", 0.0, q_weights[i]))
+            matches.append(TokenMatch(q.text, None, "none", 0.0, q_weights[i], q.original))
     return score, matches
 
 

@@ -23,10 +23,18 @@ class TokenMatch:
     how: str  # exact | fuzzy | phonetic | glued | pinyin | dictionary | abbreviation | none
     similarity: float
     weight: float
+    query_written: str = ""
+    listed_written: str = ""
+    """The words as they are written in the names, where the token rewrote them."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"query": self.query, "listed": self.listed, "how": self.how,
-                "similarity": round(self.similarity, 3), "weight": round(self.weight, 3)}
+        out: dict[str, Any] = {"query": self.query, "listed": self.listed, "how": self.how,
+                               "similarity": round(self.similarity, 3), "weight": round(self.weight, 3)}
+        if self.query_written and self.query_written.casefold() != self.query:
+            out["query_written"] = self.query_written
+        if self.listed_written and self.listed is not None and self.listed_written.casefold() != self.listed:
+            out["listed_written"] = self.listed_written
+        return out
 
 
 @dataclass(slots=True)

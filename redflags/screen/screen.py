@@ -57,7 +57,8 @@ class Screener:
         return cls(records)
 
     def match(self, query: Query, limit: int = 5, threshold: float = THRESHOLD,
-              candidates: int = CANDIDATES) -> list[dict[str, Any]]:
+              candidates: int = CANDIDATES, cutoff: float = 0.0) -> list[dict[str, Any]]:
+        """The ``limit`` best hits scoring at least ``cutoff``, best first."""
         found = self.index.candidates(query.forms, query.identifiers, limit=candidates)
         # A C-speed character screen of every name of every candidate picks which
         # candidates, and which of their names, get the full token alignment.
@@ -75,7 +76,7 @@ class Screener:
             pairs = [(q_form, form) for _v, q_form, form in closest]
             scored.append((score(query, found[n][0], self.index.weight, self.index.max_idf, pairs), found[n][0]))
         scored.sort(key=lambda pair: (-pair[0].score, pair[1].id))
-        return [hit_dict(cand, result, threshold) for result, cand in scored[:limit]]
+        return [hit_dict(cand, result, threshold) for result, cand in scored[:limit] if result.score >= cutoff]
 
 
 def hit_dict(cand: Candidate, result: Any, threshold: float) -> dict[str, Any]:

@@ -282,6 +282,53 @@ class Store:
         return data
 
 
+    # --- screening runs ---------------------------------------------------------------
+
+    def active_versions(self) -> dict[str, dict[str, Any]]:
+        """The version screened against, per dataset: id, entity count, data date, files."""
+        return {d["dataset"]: {"version": d["active"]["version"], "entities": d["active"]["entities"],
+                               "data_date": d["active"]["data_date"], "loaded_at": d["active"]["loaded_at"],
+                               "files": [f.get("name") for f in d["active"].get("files") or []]}
+                for d in self.status() if d["active"]}
+
+    def start_run(self, run_id: str, input_name: str, input_info: dict[str, Any], output: str | None,
+                  params: dict[str, Any], list_versions: dict[str, Any]) -> None:
+        with self.engine.begin() as conn:
+            exists = conn.execute(sa.select(t.screen_runs.c.id).where(t.screen_runs.c.id == run_id)).first()
+            if exists:
+                conn.execute(t.screen_runs.update().where(t.screen_runs.c.id == run_id)
+                             .values(status="running", error=None))
+                return
+            conn.execute(t.screen_runs.insert().values(
+                id=run_id, status="running", input=input_name, input_info=input_info, output=output,
+                params=params, list_versions=list_versions, started_at=_now()))
+
+    def finish_run(self, run_id: str, counts: dict[str, Any] | None, error: str | None = None) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(t.screen_runs.update().where(t.screen_runs.c.id == run_id).values(
+                status="failed" if error else "done", counts=counts, error=error, finished_at=_now()))
+
+    def runs(self, limit: int = 50) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(t.screen_runs).order_by(t.screen_runs.c.started_at.desc())
+                                .limit(limit)).mappings().all()
+        return [_run_dict(r) for r in rows]
+
+    def run(self, run_id: str) -> dict[str, Any]:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(t.screen_runs).where(t.screen_runs.c.id == run_id)).mappings().first()
+        if row is None:
+            raise NotFoundError(f"no screening run {run_id!r}")
+        return _run_dict(row)
+
+
+def _run_dict(row: Any) -> dict[str, Any]:
+    return {"id": row["id"], "status": row["status"], "input": row["input"], "input_info": row["input_info"],
+            "output": row["output"], "params": row["params"], "list_versions": row["list_versions"],
+            "counts": row["counts"], "started_at": _iso(row["started_at"]),
+            "finished_at": _iso(row["finished_at"]), "error": row["error"]}
+
+
 def _version_dict(row: Any, brief: bool = False) -> dict[str, Any]:
     out = {"version": row["id"], "status": row["status"], "format": row["format"],
            "loaded_at": _iso(row["finished_at"] or row["created_at"]),

@@ -74,3 +74,19 @@ issues = sa.Table(
     sa.Column("value", sa.Text),
     sa.Column("message", sa.Text, nullable=False),
 )
+
+screen_runs = sa.Table(
+    "screen_runs", metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    # running -> done | failed; a killed run stays "running" until it is resumed
+    sa.Column("status", sa.String(20), nullable=False, index=True),
+    sa.Column("input", sa.Text, nullable=False),
+    sa.Column("input_info", sa.JSON, nullable=False),
+    sa.Column("output", sa.Text),
+    sa.Column("params", sa.JSON, nullable=False),
+    sa.Column("list_versions", sa.JSON, nullable=False),
+    sa.Column("counts", sa.JSON),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
+    sa.Column("error", sa.Text),
+)
