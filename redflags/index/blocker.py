@@ -9,14 +9,13 @@ generic ones ("technology", "china", "group"). Keys held by more than
 never skipped: whoever shares one with the query is retrieved.
 """
 
-import heapq
 import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from operator import itemgetter
 from typing import Any
 
+import numpy as np
 from rigour.text import metaphone
 
 from redflags.normalise.names import NameForm, analyse_name
@@ -116,13 +115,13 @@ class Index:
         self.common = max(int(total * COMMON_SHARE), 100)
         self.gram_common = max(int(total * GRAM_COMMON_SHARE), 40)
         # key -> (retrieval weight, entity numbers); keys too common to retrieve by are dropped
-        self.lookup: dict[str, tuple[float, tuple[int, ...]]] = {}
+        self.lookup: dict[str, tuple[float, np.ndarray]] = {}
         for key, ids in postings.items():
             kind = key[0]
             if kind != "i" and len(ids) > (self.gram_common if kind == "g" else self.common):
                 continue
             boost = 3.0 if kind == "i" else 0.3 if kind == "g" else 1.0
-            self.lookup[key] = (boost * math.log((total + 1) / (len(ids) + 0.5)), tuple(ids))
+            self.lookup[key] = (boost * math.log((total + 1) / (len(ids) + 0.5)), np.array(ids, dtype=np.int32))
 
     def __len__(self) -> int:
         return len(self.entities)
@@ -141,13 +140,16 @@ class Index:
                 if len(word) >= 5 and word not in self.token_idf:
                     keys |= gram_keys(word)
         keys.update(f"i:{normalise_identifier(i)}" for i in identifiers)
-        scores: dict[int, float] = defaultdict(float)
         lookup = self.lookup
-        for key in keys:
-            entry = lookup.get(key)
-            if entry is not None:
-                weight, ids = entry
-                for number in ids:
-                    scores[number] += weight
-        best = heapq.nlargest(limit, scores.items(), key=itemgetter(1))
-        return [(self.entities[n], s) for n, s in best]
+        entries = [entry for entry in map(lookup.get, sorted(keys)) if entry is not None]
+        if not entries:
+            return []
+        # Summed key weights per entity in one C pass; the best ``limit``, ties by entity order.
+        ids = np.concatenate([e[1] for e in entries])
+        weights = np.repeat(np.array([e[0] for e in entries]), [len(e[1]) for e in entries])
+        scores = np.bincount(ids, weights=weights, minlength=self.size)
+        hit = np.flatnonzero(scores)
+        if len(hit) > limit:
+            hit = hit[np.argpartition(-scores[hit], limit - 1)[:limit]]
+        best = hit[np.lexsort((hit, -scores[hit]))]
+        return [(self.entities[n], float(scores[n])) for n in best.tolist()]

@@ -140,6 +140,9 @@ def brand_initials(han: str, latin: str) -> bool:
     return True
 
 
+_SCRIPT_SOURCES = ("abjad", "pinyin")
+
+
 def align_tokens(query: NameForm, listed: NameForm,
                  weight: Callable[[str], float]) -> tuple[float, list[TokenMatch]]:
     """Name tokens aligned one to one; each query token to its most similar listed token.
@@ -152,8 +155,19 @@ def align_tokens(query: NameForm, listed: NameForm,
     if not q_tokens or not c_tokens:
         return 0.0, []
     pairs = []
+    groups = _VARIANTS or _variant_groups()
     for i, q in enumerate(q_tokens):
+        qt, q_len = q.text, len(q.text)
+        q_plain = not q.written and q.source not in _SCRIPT_SOURCES
+        q_group = groups.get(qt)
         for j, c in enumerate(c_tokens):
+            if q_plain and not c.written and c.source not in _SCRIPT_SOURCES and qt != c.text:
+                # Plain words too different in length for a typo or a sound-alike meet only
+                # as given-name variants: skip the full comparison (same result, less work).
+                c_len = len(c.text)
+                if (q_len - c_len > 3 or c_len - q_len > 3 or q_len < 3 or c_len < 3) and (
+                        q_group is None or q_group != groups.get(c.text)):
+                    continue
             sim, how = _similar(q, c)
             if sim > 0:
                 pairs.append((sim, i, j, how))
@@ -164,8 +178,8 @@ def align_tokens(query: NameForm, listed: NameForm,
     # a glued token pairs with 2+ tokens of the other side that have no exact partner
     open_q, open_c = len(q_tokens) - len(exact_q), len(c_tokens) - len(exact_c)
     if (open_q >= 1 and open_c >= 2) or (open_q >= 2 and open_c >= 1):
-        _glue_pairs(q_tokens, c_tokens, pairs, reverse=False, skip=exact_q)
-        _glue_pairs(c_tokens, q_tokens, pairs, reverse=True, skip=exact_c)
+        _glue_pairs(q_tokens, listed, pairs, reverse=False, skip=exact_q)
+        _glue_pairs(c_tokens, query, pairs, reverse=True, skip=exact_c)
     pairs.sort(key=lambda p: -p[0])
     used_q: dict[int, tuple[float, int | tuple[int, ...], str]] = {}
     used_c: set[int] = set()
@@ -281,39 +295,30 @@ def _legal_typo(text: str) -> bool:
                                   if len(w) == 4)
 
 
-def _glue_pairs(one: Sequence[Token], other: Sequence[Token], pairs: list, reverse: bool,
-                skip: set[int]) -> None:
+def _glue_pairs(one: Sequence[Token], other: NameForm, pairs: list, reverse: bool, skip: set[int]) -> None:
     """Pair a long token with 2 or 3 adjacent tokens of the other name glued together."""
     long_ones = [(i, tok) for i, tok in enumerate(one) if len(tok.text) >= 5 and i not in skip]
     if not long_ones:
         return
-    long_lengths = [len(tok.text) for _i, tok in long_ones]
-    lengths = [len(t.text) for t in other]
-    written = [len(t.written or t.text) for t in other]
-    for span in (2, 3):
-        for j in range(len(other) - span + 1):
-            # cheap length test first: most spans are nowhere near any long token's length
-            size, size_written = sum(lengths[j:j + span]), sum(written[j:j + span])
-            if not any(abs(n - size) <= 3 or abs(n - size_written) <= 3 for n in long_lengths):
-                continue
-            parts = other[j:j + span]
-            glued_forms = {"".join(t.text for t in parts)}
-            if any(t.written for t in parts):  # "nano tech" as written
-                glued_forms.add("".join(t.written or t.text for t in parts))
-            for i, tok in long_ones:
-                best = None
-                for glued in glued_forms:
-                    if abs(len(tok.text) - len(glued)) > 3:
-                        continue
-                    allowed = 1 if len(glued) < 9 else 2 if len(glued) < 14 else 3
-                    dist = OSA.distance(tok.text, glued, score_cutoff=allowed)
-                    if dist <= allowed and (best is None or dist < best):
-                        best = dist
-                if best is None:
+    # cheap length test first: most spans are nowhere near any long token's length
+    near = {len(tok.text) + d for _i, tok in long_ones for d in range(-3, 4)}
+    for start, span, size, size_written, glued_forms in other.spans:
+        if size not in near and size_written not in near:
+            continue
+        for i, tok in long_ones:
+            best = None
+            for glued in glued_forms:
+                if abs(len(tok.text) - len(glued)) > 3:
                     continue
-                sim = 1.0 - 0.06 * best
-                group = tuple(range(j, j + span))
-                pairs.append((sim, group, i, "glued") if reverse else (sim, i, group, "glued"))
+                allowed = 1 if len(glued) < 9 else 2 if len(glued) < 14 else 3
+                dist = OSA.distance(tok.text, glued, score_cutoff=allowed)
+                if dist <= allowed and (best is None or dist < best):
+                    best = dist
+            if best is None:
+                continue
+            sim = 1.0 - 0.06 * best
+            group = tuple(range(start, start + span))
+            pairs.append((sim, group, i, "glued") if reverse else (sim, i, group, "glued"))
 
 
 def country_mismatch(query: Query, cand: Candidate) -> FeatureResult | None:

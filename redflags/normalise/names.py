@@ -61,6 +61,10 @@ class NameForm:
     """The tokens without stop words ("the", "of", "al"): what the token alignment pairs."""
     sorted_text: str = ""
     """The words sorted and joined: ``fuzz.ratio`` of two of them is ``token_sort_ratio``."""
+    spans: tuple[tuple[int, int, int, int, tuple[str, ...]], ...] = ()
+    """Runs of 2 and 3 adjacent core tokens glued together, as ``(start, length, glued size,
+    size as written, glued texts)``: computed once, for pairing with a glued word of
+    another name ("hikvision" / "hik vision")."""
 
 
 STOPWORDS = frozenset({"the", "and", "of", "for", "de", "del", "la", "le", "el", "al", "des", "du",
@@ -214,4 +218,15 @@ def analyse_name(name: str) -> NameForm:
     words = tuple(t.text for t in tokens)
     core = tuple(t for t in tokens if t.text not in STOPWORDS) or tuple(tokens)
     return NameForm(name, tuple(tokens), tuple(dict.fromkeys(legal)), words, " ".join(words), core,
-                    " ".join(sorted(words)))
+                    " ".join(sorted(words)), glue_spans(core))
+
+
+def glue_spans(tokens: tuple[Token, ...]) -> tuple[tuple[int, int, int, int, tuple[str, ...]], ...]:
+    out = []
+    for span in (2, 3):
+        for start in range(len(tokens) - span + 1):
+            parts = tokens[start:start + span]
+            text = "".join(t.text for t in parts)
+            written = "".join(t.written or t.text for t in parts)
+            out.append((start, span, len(text), len(written), (text,) if written == text else (text, written)))
+    return tuple(out)

@@ -3,7 +3,6 @@
 import gc
 import time
 from collections.abc import Iterable
-from itertools import chain
 from typing import Any
 
 from followthemoney.types import registry
@@ -12,7 +11,7 @@ from redflags.index.blocker import Candidate, Index, candidate_from_record
 from redflags.match import THRESHOLD, Query, score
 from redflags.match.features import closeness_all
 from redflags.match.logic import NAMES_ALIGNED
-from redflags.normalise.names import NameForm, analyse_name
+from redflags.normalise.names import analyse_name
 
 
 def make_query(name: str | Iterable[str], schema: str | None = None,
@@ -62,19 +61,25 @@ class Screener:
         found = self.index.candidates(query.forms, query.identifiers, limit=candidates)
         # A C-speed character screen of every name of every candidate picks which
         # candidates, and which of their names, get the full token alignment.
-        flat = [(n, form) for n, (cand, _r) in enumerate(found) for _p, form in cand.names]
-        texts = list(chain.from_iterable(cand.sorted_texts for cand, _r in found))
-        per_cand: list[list[tuple[float, NameForm, NameForm]]] = [[] for _ in found]
-        for q_form in query.forms:
-            for (n, form), value in zip(flat, closeness_all(q_form, texts), strict=True):
-                per_cand[n].append((value, q_form, form))
-        ranked = sorted(range(len(found)), key=lambda n: -max(
-            (v for v, _q, _f in per_cand[n]), default=0.0) - found[n][1])[:FULLY_SCORED]
+        offsets, texts = [], []
+        for cand, _r in found:
+            offsets.append(len(texts))
+            texts.extend(cand.sorted_texts)
+        screens = [closeness_all(q_form, texts) for q_form in query.forms]
+
+        def closest(n: int) -> float:
+            start, end = offsets[n], offsets[n] + len(found[n][0].sorted_texts)
+            return max((max(values[start:end], default=0.0) for values in screens), default=0.0)
+
+        ranked = sorted(range(len(found)), key=lambda n: -closest(n) - found[n][1])[:FULLY_SCORED]
         scored = []
         for n in ranked:
-            closest = sorted(per_cand[n], key=lambda item: -item[0])[:NAMES_ALIGNED * len(query.forms)]
-            pairs = [(q_form, form) for _v, q_form, form in closest]
-            scored.append((score(query, found[n][0], self.index.weight, self.index.max_idf, pairs), found[n][0]))
+            cand, start = found[n][0], offsets[n]
+            items = [(values[start + m], q_form, form) for values, q_form in zip(screens, query.forms, strict=True)
+                     for m, (_p, form) in enumerate(cand.names)]
+            items.sort(key=lambda item: -item[0])
+            pairs = [(q_form, form) for _v, q_form, form in items[:NAMES_ALIGNED * len(query.forms)]]
+            scored.append((score(query, cand, self.index.weight, self.index.max_idf, pairs), cand))
         scored.sort(key=lambda pair: (-pair[0].score, pair[1].id))
         return [hit_dict(cand, result, threshold) for result, cand in scored[:limit] if result.score >= cutoff]
 
