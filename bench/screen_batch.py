@@ -8,7 +8,7 @@ samples the memory of the whole process tree (RSS, and PSS, which counts pages s
 forked workers once). Beside it, in the same run, the nomenklatura logic-v2 reference and
 redflags itself screen a 2,000-row slice one query at a time.
 
-    .venv/bin/python bench/screen_batch.py [--rows 1000000] [--workers N] [--no-reference]
+    .venv/bin/python bench/screen_batch.py [--rows 1000000] [--workers N] [--no-reference] [--dask 1 2]
 """
 
 import argparse
@@ -81,12 +81,15 @@ class Sampler(threading.Thread):
         super().__init__(daemon=True)
         self.proc = psutil.Process(pid)
         self.peak_rss = self.peak_pss = 0
+        self.parent_cpu = 0.0
         self.stop = False
 
     def run(self) -> None:
         while not self.stop:
             rss = pss = 0
             try:
+                times = self.proc.cpu_times()
+                self.parent_cpu = times.user + times.system
                 for p in [self.proc, *self.proc.children(recursive=True)]:
                     info = p.memory_full_info()
                     rss += info.rss
@@ -109,9 +112,10 @@ def ensure_store(db: Path) -> str:
     return url
 
 
-def run_screen(url: str, source: Path, target: Path, workers: int | None, fmt: str = "csv") -> tuple[float, Sampler]:
+def run_screen(url: str, source: Path, target: Path, workers: int | None, fmt: str = "csv",
+               extra: list[str] | None = None) -> tuple[float, Sampler]:
     cmd = [str(Path(sys.executable).parent / "redflags"), "--db", url, "screen", str(source), "-o", str(target),
-           "--format", fmt, "--restart"]
+           "--format", fmt, "--restart", *(extra or [])]
     if workers:
         cmd += ["--workers", str(workers)]
     start = time.perf_counter()
@@ -133,6 +137,8 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--format", default="csv", choices=["csv", "jsonl"])
     parser.add_argument("--no-reference", action="store_true")
+    parser.add_argument("--dask", type=int, nargs="*", default=None, metavar="WORKERS",
+                        help="also run --engine dask on a LocalCluster of each number of worker processes")
     args = parser.parse_args()
     if not (SHARED / "bench" / "queries_dev.csv").exists() or not all(p.exists() for p in LISTS):
         print(f"SKIP: {SHARED / 'bench'} or the CSL/UN snapshots in {SHARED / 'data'} are missing")
@@ -151,6 +157,18 @@ def main() -> int:
     print(f"redflags screen, {args.rows:,} rows, workers={args.workers or 'cores'}: {elapsed:,.1f} s = "
           f"{args.rows / elapsed:,.0f} rows/s end to end; peak RSS {mem.peak_rss / 2**20:,.0f} MB "
           f"(PSS {mem.peak_pss / 2**20:,.0f} MB) for the process tree; output {target.stat().st_size / 1e6:,.0f} MB")
+    print(f"  the parent process (index build, reading, ordering, writing, the final {args.format} pass) used "
+          f"{mem.parent_cpu:,.1f} s of CPU: {mem.parent_cpu / args.rows * 1e6:,.0f} µs per row")
+
+    for nworkers in args.dask or ():
+        from dask.distributed import LocalCluster
+
+        with LocalCluster(n_workers=nworkers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+            elapsed, mem = run_screen(url, source, target, None, args.format,
+                                      ["--engine", "dask", "--scheduler", cluster.scheduler_address])
+            print(f"dask engine, LocalCluster of {nworkers} worker processes: {elapsed:,.1f} s = "
+                  f"{args.rows / elapsed:,.0f} rows/s end to end (index built on each worker); client used "
+                  f"{mem.parent_cpu / args.rows * 1e6:,.0f} µs of CPU per row")
 
     slice_rows = list(csv.DictReader(source.open(encoding="utf-8")))[:2000] if args.rows <= 2_000_000 else []
     if not slice_rows:

@@ -61,7 +61,8 @@ class Screener:
         found = self.index.candidates(query.forms, query.identifiers, limit=candidates)
         # A C-speed character screen of every name of every candidate picks which
         # candidates, and which of their names, get the full token alignment.
-        offsets, texts = [], []
+        offsets: list[int] = []
+        texts: list[str] = []
         for cand, _r in found:
             offsets.append(len(texts))
             texts.extend(cand.sorted_texts)
