@@ -27,7 +27,7 @@ HEADERS: dict[str, tuple[str, ...]] = {
            "reference", "ref", "externalid", "key", "编号", "代码"),
     "schema": ("schema", "type", "entitytype", "partytype", "kind", "category", "类型"),
     "country": ("country", "countrycode", "countries", "nationality", "jurisdiction", "countryofregistration",
-                "registrationcountry", "addresscountry", "country_code", "iso2", "nation", "国家", "国家地区"),
+                "registrationcountry", "addresscountry", "iso2", "nation", "国家", "国家地区"),
     "identifier": ("registrationnumber", "regno", "registrationno", "companynumber", "taxid", "taxnumber",
                    "vat", "vatnumber", "lei", "duns", "imo", "imonumber", "isin", "uscc", "swift", "swiftbic",
                    "bic", "passportnumber", "idnumber", "nationalid", "统一社会信用代码", "注册号"),

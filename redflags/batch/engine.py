@@ -161,7 +161,9 @@ def run_local(screener: Screener, params: Params, chunks: Iterable[list[Row]],
 
 # --- Dask ---------------------------------------------------------------------------
 
-_WORKER_SCREENERS: dict[tuple[str, str], Screener] = {}
+_WORKER_STATE: dict[str, Any] = {}
+"""Per Dask worker process: the index of one store version, and the chunk screener (with its
+cache of queries seen) of the current run's parameters."""
 
 
 def dask_chunk(rows: list[Row], store_url: str, versions: str, params: Params) -> tuple[bytes, Stats]:
@@ -169,18 +171,21 @@ def dask_chunk(rows: list[Row], store_url: str, versions: str, params: Params) -
     from redflags.store import open_store
 
     key = (store_url, versions)
-    if key not in _WORKER_SCREENERS:
+    if _WORKER_STATE.get("key") != key:
         store = open_store(store_url)
         try:
             found = versions_key(store.active_versions())
             if found != versions:
                 raise RedflagsError(f"worker {os.getpid()}: the store's active lists changed during the run "
                                     f"({found} instead of {versions}); run it again")
-            _WORKER_SCREENERS.clear()
-            _WORKER_SCREENERS[key] = Screener.from_store(store)
+            _WORKER_STATE.clear()
+            _WORKER_STATE.update(key=key, screener=Screener.from_store(store))
         finally:
             store.close()
-    return ChunkScreener(_WORKER_SCREENERS[key], params).screen_chunk(rows)
+    chunker = _WORKER_STATE.get("chunker")
+    if chunker is None or chunker.params != params:
+        chunker = _WORKER_STATE["chunker"] = ChunkScreener(_WORKER_STATE["screener"], params)
+    return chunker.screen_chunk(rows)
 
 
 def versions_key(active: dict[str, dict[str, Any]]) -> str:

@@ -70,7 +70,8 @@ def screen_file(store: Any, source: str | Path, output: str | Path | None, optio
     opened = open_input(source, options.fmt, options.encoding, options.delimiter, options.sheet)
     try:
         colmap = detect_columns(opened.columns, options.columns, options.schema, opened.name)
-        params = Params(options.threshold, options.cutoff, options.limit, colmap)
+        # An alert is never hidden by the cutoff, whatever the two are set to.
+        params = Params(options.threshold, min(options.cutoff, options.threshold), options.limit, colmap)
         return _run(store, opened, output, options, params, active, progress, stdout, screener)
     finally:
         opened.close()

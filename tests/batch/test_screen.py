@@ -211,3 +211,12 @@ def test_cli_no_lists(tmp_path: Path) -> None:
     vendors = vendor_file(tmp_path / "v.csv")
     result = CliRunner().invoke(main, ["--db", f"sqlite:///{tmp_path / 'empty.db'}", "screen", str(vendors)])
     assert result.exit_code == 1 and "no lists loaded" in result.output
+
+
+def test_a_cutoff_above_the_threshold_never_hides_an_alert(loaded: Any, tmp_path: Path) -> None:
+    source = vendor_file(tmp_path / "v.csv", [("V1", "Hangzhou Hikvision Vendor", "CN"), ("V2", "Acme Widgets Inc", "US")])
+    screen_file(loaded, source, tmp_path / "a.jsonl", Options(workers=1, threshold=0.3, cutoff=0.95))
+    screen_file(loaded, source, tmp_path / "b.jsonl", Options(workers=1, threshold=0.3, cutoff=0.3))
+    assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "b.jsonl").read_bytes()
+    rows = read_jsonl(tmp_path / "a.jsonl")
+    assert rows[0]["status"] == "alert" and rows[0]["hits"][0]["score"] < 0.95
