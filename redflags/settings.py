@@ -42,6 +42,9 @@ HTTP_RETRIES = _env_int("REDFLAGS_HTTP_RETRIES", 3)
 """Attempts per list download."""
 
 
+SCREEN_CACHE = _env_int("REDFLAGS_SCREEN_CACHE", 50_000)
+"""Distinct queries whose hits each screening worker remembers (vendor files repeat names); 0 turns it off."""
+
 SOURCES_FILE = _env_str("REDFLAGS_SOURCES", "")
 """A sources.yml replacing the built-in list of official download URLs."""
 

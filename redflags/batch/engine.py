@@ -15,13 +15,12 @@ from typing import Any
 
 import orjson
 
+from redflags import settings
 from redflags.batch.columns import ColumnMap
 from redflags.exc import RedflagsError
 from redflags.screen.screen import Screener, make_query
 
 HISTOGRAM_BINS = 20
-CACHE_SIZE = 50_000
-"""Distinct queries remembered per worker: vendor files repeat names."""
 
 Row = tuple[int, dict[str, Any], str | None]
 """(row number, input values, read error)"""
@@ -78,7 +77,7 @@ class ChunkScreener:
     def __init__(self, screener: Screener, params: Params) -> None:
         self.screener = screener
         self.params = params
-        self._hits = lru_cache(maxsize=CACHE_SIZE)(self._screen)
+        self._hits = lru_cache(maxsize=settings.SCREEN_CACHE)(self._screen)
 
     def _screen(self, key: tuple[Any, ...]) -> tuple[dict[str, Any], ...]:
         names, schema, countries, identifiers, birth_dates = key

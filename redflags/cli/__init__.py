@@ -436,3 +436,51 @@ def screen_cmd(obj: Context, source: str, output: str, out_format: str | None, i
               f"{resumed}: [bold red]{counts.get('alert', 0):,} alert[/], {counts.get('clear', 0):,} clear, "
               f"{counts.get('error', 0):,} error; run {run['id']}"
               + (f" -> {result.output}" if result.output else ""), highlight=False)
+
+
+@main.command("runs")
+@click.argument("run_id", required=False)
+@click.option("--limit", default=20, show_default=True, help="How many of the latest runs to list.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def runs_cmd(obj: Context, run_id: str | None, limit: int, as_json: bool) -> None:
+    """Screening runs (latest first), or one run's parameters, list versions and counts."""
+    if run_id is None:
+        runs = obj.store.runs(limit)
+        if as_json:
+            _print_json(runs)
+            return
+        if not runs:
+            err.print("No screening runs yet: `redflags screen FILE`.")
+            return
+        table = Table("run", "status", "started", "input", "rows", "alert", "clear", "error")
+        for run in runs:
+            counts = run["counts"] or {}
+            table.add_row(run["id"], run["status"], (run["started_at"] or "")[:19], run["input"],
+                          *(f"{counts.get(k, 0):,}" for k in ("rows", "alert", "clear", "error")))
+        out.print(table)
+        return
+    try:
+        data = obj.store.run(run_id)
+    except RedflagsError as exc:
+        raise _fail(exc) from exc
+    if as_json:
+        _print_json(data)
+        return
+    counts = data["counts"] or {}
+    out.print(f"[bold]run {data['id']}[/] {data['status']}: {data['input']} -> {data['output'] or 'stdout'}",
+              highlight=False)
+    out.print(f"  {data['started_at']} to {data['finished_at'] or '-'}" + (f"; {data['error']}" if data["error"] else ""),
+              highlight=False, markup=False)
+    info = data["input_info"]
+    out.print(f"  input: {info.get('format')}, {info.get('encoding') or '-'} ({info.get('encoding_detected_by') or '-'}),"
+              f" columns used: {data['params'].get('columns')}", highlight=False, markup=False)
+    out.print(f"  threshold {data['params'].get('threshold')}, cutoff {data['params'].get('cutoff')}, "
+              f"limit {data['params'].get('limit')}, engine {data['params'].get('engine')}", highlight=False)
+    for name, v in data["list_versions"].items():
+        out.print(f"  list {name}: version {v['version']}, {v['entities']:,} entities, data as of "
+                  f"{v.get('data_date') or '-'}, loaded {v.get('loaded_at')}", highlight=False)
+    out.print(f"  rows {counts.get('rows', 0):,}: {counts.get('alert', 0):,} alert, {counts.get('clear', 0):,} clear, "
+              f"{counts.get('error', 0):,} error", highlight=False)
+    for name, n in (counts.get("alerts_by_list") or {}).items():
+        out.print(f"    {n:>8,}  {name}", highlight=False)

@@ -220,3 +220,15 @@ def test_a_cutoff_above_the_threshold_never_hides_an_alert(loaded: Any, tmp_path
     assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "b.jsonl").read_bytes()
     rows = read_jsonl(tmp_path / "a.jsonl")
     assert rows[0]["status"] == "alert" and rows[0]["hits"][0]["score"] < 0.95
+
+
+def test_cli_runs_lists_and_shows_a_run(loaded: Any, tmp_path: Path) -> None:
+    source = vendor_file(tmp_path / "v.csv")
+    result = screen_file(loaded, source, tmp_path / "o.csv", Options(workers=1, output_format="csv"))
+    listing = CliRunner().invoke(main, ["--db", loaded.url, "runs", "--json"])
+    assert [r["id"] for r in json.loads(listing.stdout)] == [result.run["id"]]
+    shown = CliRunner().invoke(main, ["--db", loaded.url, "runs", result.run["id"]])
+    assert shown.exit_code == 0
+    assert "list us_csl: version" in shown.stdout and "3 alert, 2 clear, 1 error" in shown.stdout
+    missing = CliRunner().invoke(main, ["--db", loaded.url, "runs", "nope"])
+    assert missing.exit_code == 1 and "no screening run 'nope'" in missing.output
