@@ -8,12 +8,14 @@ again resumes from the last complete row if the input, parameters and lists are
 unchanged, and starts clean otherwise.
 """
 
+import fcntl
 import json
 import os
 import sys
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -88,51 +90,61 @@ def _run(store: Any, opened: InputFile, output: str | Path | None, options: Opti
     versions = versions_key(active)
     fingerprint = opened.fingerprint()
     identity = {"input": fingerprint, "params": run_params, "versions": versions}
-    temp_dir = None
-    if to_stdout:
-        temp_dir = tempfile.TemporaryDirectory(prefix="redflags-screen-")
-        target = Path(temp_dir.name) / "results"
-    else:
-        target = Path(output)  # type: ignore[arg-type]
-        if target.is_dir():
-            raise InputError(f"{target}: is a directory; give a file name for the output")
-        if opened.path.exists() and target.exists() and target.resolve() == opened.path.resolve():
-            raise InputError(f"{target}: is the input file; give another name for the output")
-        if not target.parent.exists():
-            raise InputError(f"{target.parent}: no such folder for the output")
-    partial, state_file = _state_paths(target)
-    resumed = 0
-    run_id = uuid.uuid4().hex
-    stats = Stats()
-    state = _read_state(state_file)
-    if state and state.get("identity") == identity and fingerprint and not options.restart and partial.exists():
-        run_id = state["run_id"]
-        resumed, stats = _recover(partial)
-    else:
+    with ExitStack() as stack:
+        if to_stdout:
+            target = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="redflags-screen-"))) / "results"
+        else:
+            target = Path(output)  # type: ignore[arg-type]
+            if target.is_dir():
+                raise InputError(f"{target}: is a directory; give a file name for the output")
+            if opened.path.exists() and target.exists() and target.resolve() == opened.path.resolve():
+                raise InputError(f"{target}: is the input file; give another name for the output")
+            if not target.parent.exists():
+                raise InputError(f"{target.parent}: no such folder for the output")
+        stack.enter_context(_exclusive(target))
+        partial, state_file = _state_paths(target)
+        resumed = 0
+        run_id = uuid.uuid4().hex
+        stats = Stats()
+        state = _read_state(state_file)
+        if state and state.get("identity") == identity and fingerprint and not options.restart and partial.exists():
+            run_id = state["run_id"]
+            resumed, stats = _recover(partial)
+        else:
+            partial.unlink(missing_ok=True)
+        state_file.write_text(json.dumps({"run_id": run_id, "identity": identity}), encoding="utf-8")
+        store.start_run(run_id, opened.name, opened.info(), None if to_stdout else str(target), run_params, active)
+        try:
+            with partial.open("ab") as fh:
+                _screen_into(fh, store, opened, options, params, active, versions, resumed, stats, progress, screener)
+            run = store.run(run_id)
+            run["counts"] = stats.to_dict()
+            run["resumed_from_row"] = resumed or None
+            _render(partial, target, to_stdout, options.output_format, opened.columns, run, stdout)
+        except BaseException as exc:
+            # KeyboardInterrupt too: the partial results and the state stay for a resume.
+            detail = getattr(exc, "detail", None) or str(exc) or type(exc).__name__
+            store.finish_run(run_id, stats.to_dict(), f"stopped after {stats.rows:,} rows: {detail}")
+            raise
+        store.finish_run(run_id, stats.to_dict())
+        state_file.unlink(missing_ok=True)
         partial.unlink(missing_ok=True)
-    state_file.write_text(json.dumps({"run_id": run_id, "identity": identity}), encoding="utf-8")
-    store.start_run(run_id, opened.name, opened.info(), None if to_stdout else str(target), run_params, active)
-    try:
-        with partial.open("ab") as fh:
-            _screen_into(fh, store, opened, options, params, active, versions, resumed, stats, progress, screener)
-        run = store.run(run_id)
-        run["counts"] = stats.to_dict()
-        run["resumed_from_row"] = resumed or None
-        _render(partial, target, to_stdout, options.output_format, opened.columns, run, stdout)
-    except BaseException as exc:
-        # KeyboardInterrupt too: the partial results and the state stay for a resume.
-        detail = getattr(exc, "detail", None) or str(exc) or type(exc).__name__
-        store.finish_run(run_id, stats.to_dict(), f"stopped after {stats.rows:,} rows: {detail}")
-        if temp_dir is not None:
-            temp_dir.cleanup()
-        raise
-    store.finish_run(run_id, stats.to_dict())
-    state_file.unlink(missing_ok=True)
-    partial.unlink(missing_ok=True)
-    if temp_dir is not None:
-        temp_dir.cleanup()
-    run = store.run(run_id)
-    return RunResult(run, resumed, None if to_stdout else str(target))
+    return RunResult(store.run(run_id), resumed, None if to_stdout else str(target))
+
+
+@contextmanager
+def _exclusive(target: Path) -> Iterator[None]:
+    """One run at a time per output: a second one would interleave the same partial results."""
+    lock = target.with_name(target.name + ".lock")
+    with lock.open("w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise InputError(f"{target}: another redflags run is writing this output") from exc
+        try:
+            yield
+        finally:
+            lock.unlink(missing_ok=True)
 
 
 def _read_state(path: Path) -> dict[str, Any] | None:

@@ -232,3 +232,16 @@ def test_cli_runs_lists_and_shows_a_run(loaded: Any, tmp_path: Path) -> None:
     assert "list us_csl: version" in shown.stdout and "3 alert, 2 clear, 1 error" in shown.stdout
     missing = CliRunner().invoke(main, ["--db", loaded.url, "runs", "nope"])
     assert missing.exit_code == 1 and "no screening run 'nope'" in missing.output
+
+
+def test_two_runs_cannot_write_one_output(loaded: Any, tmp_path: Path) -> None:
+    source = vendor_file(tmp_path / "v.csv", [(f"V{n}", f"Vendor {n}", "US") for n in range(20)])
+    out = tmp_path / "out.jsonl"
+
+    def second_run(done: int, *_: Any) -> None:
+        with pytest.raises(InputError, match="another redflags run is writing this output"):
+            screen_file(loaded, source, out, Options(workers=1, chunk=10))
+
+    screen_file(loaded, source, out, Options(workers=1, chunk=10), progress=second_run)
+    assert [r["id"] for r in read_jsonl(out)] == [f"V{n}" for n in range(20)]
+    assert not (tmp_path / "out.jsonl.lock").exists()
