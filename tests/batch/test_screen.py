@@ -245,3 +245,18 @@ def test_two_runs_cannot_write_one_output(loaded: Any, tmp_path: Path) -> None:
     screen_file(loaded, source, out, Options(workers=1, chunk=10), progress=second_run)
     assert [r["id"] for r in read_jsonl(out)] == [f"V{n}" for n in range(20)]
     assert not (tmp_path / "out.jsonl.lock").exists()
+
+
+def test_progress_bar_with_rate_and_eta_on_a_terminal(loaded: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rich.console import Console
+
+    import redflags.cli as cli
+
+    terminal = io.StringIO()
+    monkeypatch.setattr(cli, "err", Console(file=terminal, force_terminal=True, width=160))
+    source = vendor_file(tmp_path / "v.csv", [(f"V{n}", f"Vendor {n}", "US") for n in range(600)])
+    result = CliRunner().invoke(main, ["--db", loaded.url, "screen", str(source), "-o", str(tmp_path / "o.csv"),
+                                       "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    shown = terminal.getvalue()
+    assert "rows/s" in shown and "ETA" in shown and "600 rows in" in shown

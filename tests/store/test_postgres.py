@@ -98,3 +98,23 @@ def test_failed_write_rolls_back_on_postgres(pg_store: Store, tmp_path: Path) ->
         ingest.load(pg_store, [write_csl(tmp_path / "b.csv", 1300)])
     assert pg_store.active_version("us_csl") == v1
     assert len(list(pg_store.iter_records("us_csl"))) == 1200
+
+
+def test_screening_runs_on_postgres_locally_and_on_dask(pg_store: Store, tmp_path: Path, fixture_path: Any) -> None:
+    """What the README recommends for a cluster: Dask workers reading the index from PostgreSQL."""
+    from redflags.batch import Options, screen_file
+
+    ingest.load(pg_store, [fixture_path("us_csl/good.csv")], force=True)
+    source = tmp_path / "v.csv"
+    source.write_text("name,country\nHIKVISION DIGITAL TECH CO LTD,CN\nAcme Widgets,US\n,US\n" * 30, encoding="utf-8")
+    local = screen_file(pg_store, source, tmp_path / "local.jsonl", Options(workers=1, chunk=16))
+    assert local.run["counts"] == pg_store.run(local.run["id"])["counts"]
+    assert (local.run["counts"]["alert"], local.run["counts"]["error"]) == (30, 30)
+    pytest.importorskip("dask.distributed")
+    from dask.distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        screen_file(pg_store, source, tmp_path / "dask.jsonl",
+                    Options(engine="dask", scheduler=cluster.scheduler_address, chunk=16))
+    assert (tmp_path / "dask.jsonl").read_bytes() == (tmp_path / "local.jsonl").read_bytes()
+    assert [r["status"] for r in pg_store.runs()] == ["done", "done"]
