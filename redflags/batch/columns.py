@@ -46,6 +46,9 @@ SCHEMA_VALUES = {
     "vessel": "Vessel", "ship": "Vessel", "aircraft": "Airplane", "airplane": "Airplane",
 }
 _LIST_SPLIT = re.compile(r"\s*[;|]\s*")
+MAX_NAME_CHARS = 1000
+"""Longer than any party's name: a cell holding a whole document or a broken row."""
+MAX_NAMES = 50
 
 
 def normalise_header(header: str) -> str:
@@ -85,10 +88,17 @@ class ColumnMap:
                  "countries": self._values(values, "country"),
                  "identifiers": self._values(values, "identifier"),
                  "birth_dates": self._values(values, "birth_date")}
+        row_id = ids[0] if ids else None
         if not query["names"]:
             cols = ", ".join(repr(c) for c in self.roles.get("name", []))
-            return ids[0] if ids else None, query, f"no name: column {cols} is empty"
-        return ids[0] if ids else None, query, None
+            return row_id, query, f"no name: column {cols} is empty"
+        longest = max(query["names"], key=len)
+        if len(longest) > MAX_NAME_CHARS:
+            query["names"] = [n[:100] + "…" if len(n) > 100 else n for n in query["names"]]
+            return row_id, query, f"a name of {len(longest):,} characters; names longer than {MAX_NAME_CHARS:,} are not screened"
+        if len(query["names"]) > MAX_NAMES:
+            return row_id, query, f"{len(query['names'])} names; at most {MAX_NAMES} per row are screened"
+        return row_id, query, None
 
     def _values(self, values: dict[str, Any], role: str) -> list[str]:
         out: list[str] = []
