@@ -95,7 +95,8 @@ class ColumnMap:
         longest = max(query["names"], key=len)
         if len(longest) > MAX_NAME_CHARS:
             query["names"] = [n[:100] + "…" if len(n) > 100 else n for n in query["names"]]
-            return row_id, query, f"a name of {len(longest):,} characters; names longer than {MAX_NAME_CHARS:,} are not screened"
+            return row_id, query, (f"a name of {len(longest):,} characters; names longer than "
+                                   f"{MAX_NAME_CHARS:,} are not screened")
         if len(query["names"]) > MAX_NAMES:
             return row_id, query, f"{len(query['names'])} names; at most {MAX_NAMES} per row are screened"
         return row_id, query, None
