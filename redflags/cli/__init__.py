@@ -484,3 +484,71 @@ def runs_cmd(obj: Context, run_id: str | None, limit: int, as_json: bool) -> Non
               f"{counts.get('error', 0):,} error", highlight=False)
     for name, n in (counts.get("alerts_by_list") or {}).items():
         out.print(f"    {n:>8,}  {name}", highlight=False)
+
+
+@main.group()
+def keys() -> None:
+    """API keys for `redflags serve`."""
+
+
+@keys.command("create")
+@click.option("--role", type=click.Choice(["viewer", "analyst", "admin"]), required=True)
+@click.option("--name", default="", help="Who or what the key is for.")
+@click.pass_obj
+def keys_create(obj: Context, role: str, name: str) -> None:
+    """Make a key and print it (it is shown this once; only its hash is kept)."""
+    from redflags.api.keys import create_key
+
+    key_id, key = create_key(obj.store, role, name)
+    err.print(f"key {key_id} ({role}) created; store it now, it is not shown again:", highlight=False)
+    click.echo(key)
+
+
+@keys.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def keys_list(obj: Context, as_json: bool) -> None:
+    """The keys, their roles and whether they are revoked (never the keys themselves)."""
+    rows = obj.store.keys()
+    if as_json:
+        _print_json(rows)
+        return
+    table = Table("id", "name", "role", "created", "revoked")
+    for row in rows:
+        table.add_row(row["id"], row["name"], row["role"], (row["created_at"] or "")[:19],
+                      (row["revoked_at"] or "")[:19])
+    out.print(table)
+
+
+@keys.command("revoke")
+@click.argument("key_id")
+@click.pass_obj
+def keys_revoke(obj: Context, key_id: str) -> None:
+    """Revoke a key: requests with it are refused from then on."""
+    try:
+        obj.store.revoke_key(key_id)
+    except RedflagsError as exc:
+        raise _fail(exc) from exc
+    err.print(f"key {key_id} revoked")
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int, help="Server processes, each with its own index.")
+@click.pass_obj
+def serve(obj: Context, host: str, port: int, workers: int) -> None:
+    """The HTTP API (OpenAPI at /openapi.json, docs at /docs)."""
+    import os
+
+    import uvicorn
+
+    if workers <= 1:
+        from redflags.api import create_app
+
+        uvicorn.run(create_app(obj.store), host=host, port=port, log_level="info", access_log=False)
+        return
+    # Each server process imports redflags.api.server afresh and reads the database URL from here.
+    os.environ["REDFLAGS_DB"] = obj.store.url
+    uvicorn.run("redflags.api.server:app", host=host, port=port, workers=workers, log_level="info",
+                access_log=False)

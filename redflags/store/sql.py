@@ -208,6 +208,18 @@ class Store:
             for (data,) in conn.execution_options(yield_per=2000).execute(query):
                 yield json.loads(data)
 
+    def records(self, entity_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The stored records of these entities in the active versions, by id (unknown ids left out)."""
+        wanted = sorted(set(entity_ids))
+        if not wanted:
+            return {}
+        query = (sa.select(t.entities.c.entity_id, t.entity_data.c.data)
+                 .select_from(t.entities.join(t.entity_data, t.entities.c.hash == t.entity_data.c.hash)
+                              .join(t.versions, t.versions.c.id == t.entities.c.version_id))
+                 .where(t.versions.c.status == "active", t.entities.c.entity_id.in_(wanted)))
+        with self.engine.connect() as conn:
+            return {entity_id: json.loads(data) for entity_id, data in conn.execute(query)}
+
     def status(self) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
             datasets = conn.execute(sa.select(t.datasets).order_by(t.datasets.c.name)).mappings().all()
@@ -320,6 +332,39 @@ class Store:
         if row is None:
             raise NotFoundError(f"no screening run {run_id!r}")
         return _run_dict(row)
+
+
+    # --- API keys -----------------------------------------------------------------------
+
+    def create_key(self, key_id: str, name: str, role: str, secret_hash: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(t.api_keys.insert().values(id=key_id, name=name, role=role, secret_hash=secret_hash,
+                                                    created_at=_now()))
+
+    def key(self, key_id: str) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(t.api_keys).where(t.api_keys.c.id == key_id)).mappings().first()
+        return None if row is None else _key_dict(row, secret=True)
+
+    def keys(self) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(t.api_keys).order_by(t.api_keys.c.created_at)).mappings().all()
+        return [_key_dict(r) for r in rows]
+
+    def revoke_key(self, key_id: str) -> None:
+        with self.engine.begin() as conn:
+            done = conn.execute(t.api_keys.update().where(t.api_keys.c.id == key_id, t.api_keys.c.revoked_at.is_(None))
+                                .values(revoked_at=_now()))
+        if done.rowcount == 0:
+            raise NotFoundError(f"no active API key {key_id!r}")
+
+
+def _key_dict(row: Any, secret: bool = False) -> dict[str, Any]:
+    out = {"id": row["id"], "name": row["name"], "role": row["role"], "created_at": _iso(row["created_at"]),
+           "revoked_at": _iso(row["revoked_at"])}
+    if secret:
+        out["secret_hash"] = row["secret_hash"]
+    return out
 
 
 def _run_dict(row: Any) -> dict[str, Any]:

@@ -90,3 +90,13 @@ screen_runs = sa.Table(
     sa.Column("finished_at", sa.DateTime(timezone=True)),
     sa.Column("error", sa.Text),
 )
+
+api_keys = sa.Table(
+    "api_keys", metadata,
+    sa.Column("id", sa.String(16), primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("role", sa.String(20), nullable=False),  # viewer | analyst | admin
+    sa.Column("secret_hash", sa.String(64), nullable=False),  # sha256 of the secret; the key itself is never stored
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("revoked_at", sa.DateTime(timezone=True)),
+)

@@ -1,0 +1,277 @@
+"""The HTTP API: yente-compatible matching, entities and lists, behind API keys.
+
+Every endpoint but ``/healthz`` and ``/readyz`` needs a key (``Authorization: Bearer <key>``
+or ``Authorization: ApiKey <key>``) whose role is high enough. Errors have one shape:
+``{"status": <code>, "detail": "<what was wrong>"}``.
+"""
+
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from redflags import settings
+from redflags.api.keys import ROLES, allows, verify_key
+from redflags.batch.engine import versions_key
+from redflags.exc import RedflagsError
+from redflags.match import THRESHOLD
+from redflags.screen.screen import Screener, make_query
+
+log = logging.getLogger("redflags.api")
+
+MAX_QUERIES = 500
+KEY_CACHE_SECONDS = 5.0
+"""A revoked key stops working within this many seconds."""
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, detail: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.status, self.detail, self.headers = status, detail, headers or {}
+
+
+class ErrorResponse(BaseModel):
+    status: int = Field(..., examples=[400])
+    detail: str = Field(..., examples=["Too many queries in one request (at most 500)"])
+
+
+class EntityExample(BaseModel):
+    id: str | None = Field(None, examples=["my-entity-id"])
+    schema_: str = Field(..., alias="schema", examples=["Company"])
+    properties: dict[str, str | list[Any]] = Field(..., examples=[{"name": ["Hikvision"], "country": ["cn"]}])
+
+
+class EntityMatchQuery(BaseModel):
+    weights: dict[str, float] = Field({}, description="Accepted for yente compatibility; not used.")
+    config: dict[str, Any] = Field({}, description="Accepted for yente compatibility; not used.")
+    queries: dict[str, EntityExample]
+
+
+class IndexHolder:
+    """The index of the store's active list versions. A new one is built aside when the
+    versions change and swapped in with one assignment, so a request sees the old index or
+    the new one, never half of either."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self.current: tuple[str, Screener] | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> tuple[str, Screener]:
+        current = self.current
+        if current is None:
+            raise ApiError(503, "no lists loaded yet; load them with `redflags lists load` or POST /lists/update")
+        return current
+
+    def refresh(self) -> bool:
+        with self._lock:
+            key = versions_key(self.store.active_versions())
+            if not key or (self.current is not None and self.current[0] == key):
+                return False
+            start = time.perf_counter()
+            screener = Screener.from_store(self.store)
+            self.current = (key, screener)
+            log.info("index %s ready in %.1f s", key, time.perf_counter() - start)
+            return True
+
+
+class KeyCache:
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self._seen: dict[str, tuple[float, dict[str, Any] | None]] = {}
+
+    def lookup(self, token: str) -> dict[str, Any] | None:
+        now = time.monotonic()
+        hit = self._seen.get(token)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        record = verify_key(self.store, token)
+        if len(self._seen) > 10_000:
+            self._seen.clear()
+        self._seen[token] = (now + KEY_CACHE_SECONDS, record)
+        return record
+
+
+def create_app(store: Any, refresh_seconds: float = 30.0) -> FastAPI:
+    holder = IndexHolder(store)
+    keys = KeyCache(store)
+    stop = threading.Event()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        threading.Thread(target=refresher, name="index-refresh", daemon=True).start()
+        yield
+        stop.set()
+
+    app = FastAPI(title="redflags", version="0.1.0", lifespan=lifespan,
+                  description="Restricted-party screening against official lists. yente-compatible `/match`.",
+                  responses={401: {"model": ErrorResponse}, 403: {"model": ErrorResponse}})
+    app.state.holder, app.state.store = holder, store
+
+    def refresher() -> None:
+        while True:
+            try:
+                holder.refresh()
+            except Exception:  # a broken store must not stop the server; /readyz tells
+                log.exception("index refresh failed")
+            if stop.wait(refresh_seconds):
+                return
+
+    def _error(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
+        return JSONResponse({"status": status, "detail": detail}, status_code=status, headers=headers)
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
+        return _error(exc.status, exc.detail, exc.headers)
+
+    @app.exception_handler(RedflagsError)
+    async def _redflags_error(_request: Request, exc: RedflagsError) -> JSONResponse:
+        return _error(exc.status, exc.detail)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return _error(exc.status_code, str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        parts = []
+        for err in exc.errors()[:5]:
+            where = ".".join(str(p) for p in err.get("loc", ()))
+            parts.append(f"{where}: {err.get('msg')}")
+        return _error(400, "invalid request: " + "; ".join(parts))
+
+    def require(role: str) -> Callable[[Request], dict[str, Any]]:
+        def dependency(request: Request) -> dict[str, Any]:
+            scheme, _, token = request.headers.get("authorization", "").partition(" ")
+            if scheme.lower() not in ("bearer", "apikey") or not token.strip():
+                raise ApiError(401, "an API key is required: send `Authorization: Bearer <key>`",
+                               {"WWW-Authenticate": "Bearer"})
+            key = keys.lookup(token.strip())
+            if key is None:
+                raise ApiError(401, "invalid or revoked API key", {"WWW-Authenticate": "Bearer"})
+            if not allows(key["role"], role):
+                raise ApiError(403, f"this needs the {role} role; the key {key['id']} has {key['role']}")
+            request.state.key = key
+            log.info("key=%s role=%s %s %s", key["id"], key["role"], request.method, request.url.path)
+            return key
+        return dependency
+
+    @app.get("/healthz", tags=["System"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["System"], responses={503: {"model": ErrorResponse}})
+    def readyz() -> dict[str, Any]:
+        key, screener = holder.get()
+        return {"status": "ok", "lists": key, "entities": len(screener.index)}
+
+    @app.get("/lists", tags=["Lists"], dependencies=[Depends(require("viewer"))])
+    def lists() -> dict[str, Any]:
+        return {"lists": store.status()}
+
+    @app.get("/lists/{dataset}/diff", tags=["Lists"], dependencies=[Depends(require("viewer"))])
+    def lists_diff(dataset: str, version: int | None = None) -> dict[str, Any]:
+        return store.diff(dataset, version)
+
+    @app.get("/entities/{entity_id}", tags=["Entities"], dependencies=[Depends(require("viewer"))],
+             responses={404: {"model": ErrorResponse}})
+    def entity(entity_id: str) -> dict[str, Any]:
+        return store.entity(entity_id)
+
+    @app.post("/match/{dataset}", tags=["Matching"], responses={400: {"model": ErrorResponse}})
+    def match(body: EntityMatchQuery, dataset: str, key: Annotated[dict[str, Any], Depends(require("analyst"))],
+              limit: Annotated[int, Query(ge=1, le=100)] = 5,
+              threshold: Annotated[float, Query(ge=0.0, le=1.0)] = THRESHOLD,
+              cutoff: Annotated[float, Query(ge=0.0, le=1.0)] = 0.5,
+              include_dataset: Annotated[list[str] | None, Query()] = None,
+              exclude_dataset: Annotated[list[str] | None, Query()] = None,
+              exclude_schema: Annotated[list[str] | None, Query()] = None,
+              topics: Annotated[list[str] | None, Query()] = None,
+              exclude_entity_ids: Annotated[list[str] | None, Query(max_length=50)] = None,
+              changed_since: Annotated[str | None, Query()] = None) -> dict[str, Any]:
+        """yente's query-by-example matcher: ``queries: {key: {schema, properties}}`` in,
+        ``responses: {key: {status, results, total, query}}`` out. ``default`` is every list."""
+        versions, screener = holder.get()
+        loaded = {name for name in (p.split(":")[0] for p in versions.split(","))}
+        if dataset not in ("default", "all") and dataset not in loaded:
+            raise ApiError(404, f"no dataset {dataset!r}; loaded: {', '.join(sorted(loaded))}")
+        if len(body.queries) > MAX_QUERIES:
+            raise ApiError(400, f"too many queries in one request ({len(body.queries)}; at most {MAX_QUERIES})")
+        if not body.queries:
+            raise ApiError(400, "no queries given")
+        include_dataset, exclude_dataset = include_dataset or [], exclude_dataset or []
+        exclude_schema, topics, exclude_entity_ids = exclude_schema or [], topics or [], exclude_entity_ids or []
+        scoped = set(include_dataset) or ({dataset} if dataset not in ("default", "all") else set())
+        responses: dict[str, Any] = {}
+        found: list[tuple[str, dict[str, Any], list[dict[str, Any]]]] = []
+        for name, example in body.queries.items():
+            query, echo = _query_of(example)
+            hits = screener.match(query, limit=limit * 3 + len(exclude_entity_ids), threshold=threshold,
+                                  cutoff=min(cutoff, threshold))
+            hits = [h for h in hits if (not scoped or scoped & set(h["datasets"]))
+                    and not set(exclude_dataset) & set(h["datasets"]) and h["schema"] not in exclude_schema
+                    and h["id"] not in exclude_entity_ids and not set(exclude_entity_ids) & set(h["referents"])]
+            found.append((name, echo, hits[:limit]))
+        records = store.records({h["id"] for _n, _e, hits in found for h in hits})
+        for name, echo, hits in found:
+            results = []
+            for hit in hits:
+                record = records.get(hit["id"], {})
+                props = record.get("properties", {})
+                if topics and not set(topics) & set(props.get("topics", [])):
+                    continue
+                results.append({
+                    "id": hit["id"], "caption": hit["caption"], "schema": hit["schema"], "properties": props,
+                    "datasets": hit["datasets"], "referents": hit["referents"], "target": True,
+                    "first_seen": None, "last_seen": None, "last_change": None,
+                    "score": hit["score"], "match": hit["match"],
+                    "features": {f["feature"]: f["value"] for f in hit["explanation"]["features"]},
+                    "lists": hit["lists"], "explanation": hit["explanation"],
+                })
+            responses[name] = {"status": 200, "results": results,
+                               "total": {"value": len(results), "relation": "eq"}, "query": echo}
+        return {"responses": responses, "matcher": {"name": "redflags", "threshold": threshold}, "limit": limit}
+
+    app.state.roles = ROLES
+    return app
+
+
+_COUNTRY_PROPS = ("country", "nationality", "jurisdiction", "citizenship", "mainCountry")
+_ID_PROPS = ("registrationNumber", "idNumber", "taxNumber", "passportNumber", "innCode", "ogrnCode", "leiCode",
+             "imoNumber", "swiftBic", "vatCode", "uscCode")
+_PART_PROPS = ("firstName", "secondName", "middleName", "fatherName", "lastName")
+
+
+def _query_of(example: EntityExample) -> tuple[Any, dict[str, Any]]:
+    from followthemoney import model
+
+    schema = model.get(example.schema_)
+    if schema is None:
+        raise ApiError(400, f"unknown schema {example.schema_!r}; e.g. Person, Company, Organization, LegalEntity")
+    props = {k: [str(x) for x in (v if isinstance(v, list) else [v]) if x is not None and str(x).strip()]
+             for k, v in example.properties.items()}
+    names = [*props.get("name", []), *props.get("alias", []), *props.get("weakAlias", [])]
+    if not names:
+        parts = [props[p][0] for p in _PART_PROPS if props.get(p)]
+        if parts:
+            names = [" ".join(parts)]
+    if not names:
+        raise ApiError(400, "a query needs a name: properties.name (or firstName/lastName for a Person)")
+    if any(len(n) > 1000 for n in names):
+        raise ApiError(400, "a name longer than 1,000 characters")
+    countries = [c for p in _COUNTRY_PROPS for c in props.get(p, [])]
+    identifiers = [i for p in _ID_PROPS for i in props.get(p, [])]
+    query = make_query(names, schema.name, countries, identifiers, props.get("birthDate", []))
+    echo = {"id": example.id, "schema": schema.name, "properties": props}
+    return query, echo
+
+
+__all__ = ["create_app", "settings"]

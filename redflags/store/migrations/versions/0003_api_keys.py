@@ -1,0 +1,26 @@
+"""API keys: hashed, with a role, revocable.
+
+Revision ID: 0003
+Revises: 0002
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0003"
+down_revision = "0002"
+
+
+def upgrade() -> None:
+    op.create_table(
+        "api_keys",
+        sa.Column("id", sa.String(16), primary_key=True),
+        sa.Column("name", sa.Text, nullable=False),
+        sa.Column("role", sa.String(20), nullable=False),
+        sa.Column("secret_hash", sa.String(64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", sa.DateTime(timezone=True)),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("api_keys")
