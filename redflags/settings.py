@@ -45,6 +45,12 @@ HTTP_RETRIES = _env_int("REDFLAGS_HTTP_RETRIES", 3)
 SCREEN_CACHE = _env_int("REDFLAGS_SCREEN_CACHE", 50_000)
 """Distinct queries whose hits each screening worker remembers (vendor files repeat names); 0 turns it off."""
 
+API_RATE_LIMIT = _env_int("REDFLAGS_API_RATE_LIMIT", 1200)
+"""Requests per minute one API key may make (per server process); 0 turns the limit off."""
+
+API_MAX_BODY = _env_int("REDFLAGS_API_MAX_BODY", 10 * 1024**2)
+"""Largest request body the API accepts, in bytes."""
+
 SOURCES_FILE = _env_str("REDFLAGS_SOURCES", "")
 """A sources.yml replacing the built-in list of official download URLs."""
 

@@ -14,7 +14,8 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -47,6 +48,12 @@ class EntityExample(BaseModel):
     id: str | None = Field(None, examples=["my-entity-id"])
     schema_: str = Field(..., alias="schema", examples=["Company"])
     properties: dict[str, str | list[Any]] = Field(..., examples=[{"name": ["Hikvision"], "country": ["cn"]}])
+
+
+class UpdateRequest(BaseModel):
+    sources: list[str] | None = Field(None, examples=[["us_csl"]])
+    mirror: str | None = Field(None, description="A folder on the server holding the files (air-gapped sites).")
+    force: bool = Field(False, description="Load even if unchanged or failing the sanity checks.")
 
 
 class EntityMatchQuery(BaseModel):
@@ -83,6 +90,37 @@ class IndexHolder:
             return True
 
 
+class RateLimiter:
+    """A token bucket per key: ``per_minute`` requests a minute, bursts up to the same number."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, key_id: str) -> float:
+        """0 when allowed, else the seconds until the next request would be."""
+        if self.per_minute <= 0:
+            return 0.0
+        rate = self.per_minute / 60.0
+        now = time.monotonic()
+        with self._lock:
+            tokens, last = self._buckets.get(key_id, (float(self.per_minute), now))
+            tokens = min(float(self.per_minute), tokens + (now - last) * rate)
+            if tokens < 1.0:
+                self._buckets[key_id] = (tokens, now)
+                return (1.0 - tokens) / rate
+            self._buckets[key_id] = (tokens - 1.0, now)
+            return 0.0
+
+
+REQUESTS = Counter("redflags_http_requests_total", "HTTP requests", ["method", "route", "status"])
+LATENCY = Histogram("redflags_http_request_seconds", "HTTP request latency", ["route"],
+                    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+QUERIES = Counter("redflags_match_queries_total", "Queries matched", ["outcome"])
+ENTITIES = Gauge("redflags_index_entities", "Entities in the active index")
+
+
 class KeyCache:
     def __init__(self, store: Any) -> None:
         self.store = store
@@ -113,8 +151,24 @@ def create_app(store: Any, refresh_seconds: float = 30.0) -> FastAPI:
 
     app = FastAPI(title="redflags", version="0.1.0", lifespan=lifespan,
                   description="Restricted-party screening against official lists. yente-compatible `/match`.",
-                  responses={401: {"model": ErrorResponse}, 403: {"model": ErrorResponse}})
+                  responses={401: {"model": ErrorResponse}, 403: {"model": ErrorResponse},
+                             413: {"model": ErrorResponse}, 429: {"model": ErrorResponse}})
     app.state.holder, app.state.store = holder, store
+    limiter = RateLimiter(settings.API_RATE_LIMIT)
+
+    @app.middleware("http")
+    async def guard(request: Request, call_next: Callable[[Request], Any]) -> Any:
+        start = time.perf_counter()
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > settings.API_MAX_BODY):
+            response = _error(413, f"request body over {settings.API_MAX_BODY:,} bytes")
+        else:
+            response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        REQUESTS.labels(request.method, path, str(response.status_code)).inc()
+        LATENCY.labels(path).observe(time.perf_counter() - start)
+        return response
 
     def refresher() -> None:
         while True:
@@ -159,6 +213,10 @@ def create_app(store: Any, refresh_seconds: float = 30.0) -> FastAPI:
                 raise ApiError(401, "invalid or revoked API key", {"WWW-Authenticate": "Bearer"})
             if not allows(key["role"], role):
                 raise ApiError(403, f"this needs the {role} role; the key {key['id']} has {key['role']}")
+            wait = limiter.take(key["id"])
+            if wait > 0:
+                raise ApiError(429, f"rate limit of {limiter.per_minute} requests a minute reached for key "
+                                    f"{key['id']}", {"Retry-After": str(max(1, round(wait)))})
             request.state.key = key
             log.info("key=%s role=%s %s %s", key["id"], key["role"], request.method, request.url.path)
             return key
@@ -172,6 +230,61 @@ def create_app(store: Any, refresh_seconds: float = 30.0) -> FastAPI:
     def readyz() -> dict[str, Any]:
         key, screener = holder.get()
         return {"status": "ok", "lists": key, "entities": len(screener.index)}
+
+    @app.get("/metrics", tags=["System"], dependencies=[Depends(require("viewer"))])
+    def metrics() -> Response:
+        current = holder.current
+        ENTITIES.set(len(current[1].index) if current else 0)
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/search/{dataset}", tags=["Matching"], dependencies=[Depends(require("viewer"))])
+    def search(dataset: str, q: Annotated[str, Query(min_length=1, max_length=1000)],
+               schema: Annotated[str | None, Query()] = None,
+               countries: Annotated[list[str] | None, Query()] = None,
+               lists: Annotated[list[str] | None, Query()] = None,
+               topics: Annotated[list[str] | None, Query()] = None,
+               limit: Annotated[int, Query(ge=1, le=100)] = 10) -> dict[str, Any]:
+        """Entities ranked by how well their names meet ``q``, optionally filtered."""
+        versions, screener = holder.get()
+        _check_dataset(dataset, versions)
+        hits = screener.match(make_query(q, schema), limit=100, cutoff=0.3)
+        records = store.records(h["id"] for h in hits)
+        wanted_countries = {c.lower() for c in countries or []}
+        results = []
+        for hit in hits:
+            record = records.get(hit["id"], {})
+            props = record.get("properties", {})
+            if dataset not in ("default", "all") and dataset not in hit["datasets"]:
+                continue
+            if schema and hit["schema"] != schema:
+                continue
+            if wanted_countries and not wanted_countries & {c.lower() for c in props.get("country", [])}:
+                continue
+            if lists and not set(lists) & set(hit["lists"]):
+                continue
+            if topics and not set(topics) & set(props.get("topics", [])):
+                continue
+            results.append({"id": hit["id"], "caption": hit["caption"], "schema": hit["schema"], "properties": props,
+                            "datasets": hit["datasets"], "referents": hit["referents"], "lists": hit["lists"],
+                            "score": hit["score"]})
+        return {"results": results[:limit], "total": {"value": len(results), "relation": "eq"}, "limit": limit,
+                "offset": 0}
+
+    @app.post("/lists/update", tags=["Lists"], dependencies=[Depends(require("admin"))])
+    def lists_update(body: UpdateRequest | None = None) -> dict[str, Any]:
+        """Fetch the lists (or the named sources) and load what changed; the index is swapped
+        in whole once rebuilt, so matching goes on against the previous lists meanwhile."""
+        from pathlib import Path
+
+        from redflags import fetch
+
+        body = body or UpdateRequest(sources=None, mirror=None, force=False)
+        results = fetch.update(store, body.sources or None, Path(body.mirror) if body.mirror else None,
+                               force=body.force)
+        swapped = holder.refresh()
+        return {"results": [{"source": r.source, "status": r.status,
+                             "version": r.load.summary["version"] if r.load else None} for r in results],
+                "index_swapped": swapped}
 
     @app.get("/lists", tags=["Lists"], dependencies=[Depends(require("viewer"))])
     def lists() -> dict[str, Any]:
@@ -200,9 +313,7 @@ def create_app(store: Any, refresh_seconds: float = 30.0) -> FastAPI:
         """yente's query-by-example matcher: ``queries: {key: {schema, properties}}`` in,
         ``responses: {key: {status, results, total, query}}`` out. ``default`` is every list."""
         versions, screener = holder.get()
-        loaded = {name for name in (p.split(":")[0] for p in versions.split(","))}
-        if dataset not in ("default", "all") and dataset not in loaded:
-            raise ApiError(404, f"no dataset {dataset!r}; loaded: {', '.join(sorted(loaded))}")
+        _check_dataset(dataset, versions)
         if len(body.queries) > MAX_QUERIES:
             raise ApiError(400, f"too many queries in one request ({len(body.queries)}; at most {MAX_QUERIES})")
         if not body.queries:
@@ -220,6 +331,7 @@ def create_app(store: Any, refresh_seconds: float = 30.0) -> FastAPI:
                     and not set(exclude_dataset) & set(h["datasets"]) and h["schema"] not in exclude_schema
                     and h["id"] not in exclude_entity_ids and not set(exclude_entity_ids) & set(h["referents"])]
             found.append((name, echo, hits[:limit]))
+            QUERIES.labels("alert" if any(h["match"] for h in hits[:limit]) else "clear").inc()
         records = store.records({h["id"] for _n, _e, hits in found for h in hits})
         for name, echo, hits in found:
             results = []
@@ -242,6 +354,12 @@ def create_app(store: Any, refresh_seconds: float = 30.0) -> FastAPI:
 
     app.state.roles = ROLES
     return app
+
+
+def _check_dataset(dataset: str, versions: str) -> None:
+    loaded = {part.split(":")[0] for part in versions.split(",")}
+    if dataset not in ("default", "all") and dataset not in loaded:
+        raise ApiError(404, f"no dataset {dataset!r}; loaded: {', '.join(sorted(loaded))}")
 
 
 _COUNTRY_PROPS = ("country", "nationality", "jurisdiction", "citizenship", "mainCountry")

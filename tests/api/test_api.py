@@ -159,3 +159,69 @@ def test_keys_cli(tmp_path: Any) -> None:
     assert CliRunner().invoke(main, ["--db", db, "keys", "revoke", rows[0]["id"]]).exit_code == 0
     again = CliRunner().invoke(main, ["--db", db, "keys", "revoke", rows[0]["id"]])
     assert again.exit_code == 1 and "no active API key" in again.output
+
+
+def test_search_ranks_and_filters(client: TestClient, keys: dict[str, str]) -> None:
+    resp = client.get("/search/default", params={"q": "hikvision"}, headers=auth(keys["viewer"]))
+    assert resp.status_code == 200, resp.text
+    results = resp.json()["results"]
+    assert results and results[0]["caption"].startswith("Hangzhou Hikvision")
+    only_el = client.get("/search/default", params={"q": "hikvision", "lists": "Entity List"},
+                         headers=auth(keys["viewer"])).json()["results"]
+    assert only_el and all("Entity List" in r["lists"] for r in only_el)
+    assert len(only_el) < len(results)
+    persons = client.get("/search/default", params={"q": "hikvision", "schema": "Person"},
+                         headers=auth(keys["viewer"])).json()["results"]
+    assert persons == []
+    assert client.get("/search/default", headers=auth(keys["viewer"])).status_code == 400
+
+
+def test_metrics_count_requests(client: TestClient, keys: dict[str, str]) -> None:
+    client.post("/match/default", json=YENTE_EXAMPLE, headers=auth(keys["analyst"]))
+    text = client.get("/metrics", headers=auth(keys["viewer"])).text
+    assert 'redflags_http_requests_total{method="POST",route="/match/{dataset}",status="200"}' in text
+    assert "redflags_match_queries_total" in text and "redflags_index_entities" in text
+
+
+def test_rate_limit_and_body_limit(store: Any, fixture_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from redflags import settings
+
+    monkeypatch.setattr(settings, "API_RATE_LIMIT", 3)
+    monkeypatch.setattr(settings, "API_MAX_BODY", 1000)
+    key = create_key(store, "viewer")[1]
+    with TestClient(create_app(store)) as c:
+        codes = [c.get("/lists", headers=auth(key)).status_code for _ in range(5)]
+        assert codes[:3] == [200, 200, 200] and codes[3] == 429
+        limited = c.get("/lists", headers=auth(key))
+        assert limited.status_code == 429 and int(limited.headers["Retry-After"]) >= 1
+        assert c.get("/lists", headers=auth(create_key(store, "viewer")[1])).status_code == 200  # per key
+        big = c.post("/match/default", content=b"x" * 2000, headers={**auth(key), "Content-Type": "application/json"})
+        assert big.status_code == 413 and big.json()["detail"] == "request body over 1,000 bytes"
+
+
+def test_lists_update_swaps_the_index(client: TestClient, keys: dict[str, str], fixture_path: Any, tmp_path: Any,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    import yaml
+
+    from redflags import settings
+
+    sources = tmp_path / "sources.yml"
+    sources.write_text(yaml.safe_dump({"sources": {"un_sc": {
+        "dataset": "un_sc", "format": "un_sc_xml", "files": [{"url": "http://127.0.0.1:9/un.xml", "name": "consolidated.xml"}]}}}))
+    monkeypatch.setattr(settings, "SOURCES_FILE", str(sources))
+
+    before = client.get("/readyz").json()["lists"]
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    shutil.copy(fixture_path("un_sc/good.xml"), mirror / "consolidated.xml")
+    denied = client.post("/lists/update", json={"sources": ["un_sc"], "mirror": str(mirror)},
+                         headers=auth(keys["analyst"]))
+    assert denied.status_code == 403
+    resp = client.post("/lists/update", json={"sources": ["un_sc"], "mirror": str(mirror), "force": True},
+                       headers=auth(keys["admin"]))
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["index_swapped"] is True and resp.json()["results"][0]["status"] == "loaded"
+    after = client.get("/readyz").json()["lists"]
+    assert after != before and "un_sc" in after
