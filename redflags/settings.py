@@ -51,6 +51,9 @@ API_RATE_LIMIT = _env_int("REDFLAGS_API_RATE_LIMIT", 1200)
 API_MAX_BODY = _env_int("REDFLAGS_API_MAX_BODY", 10 * 1024**2)
 """Largest request body the API accepts, in bytes."""
 
+API_MAX_UPLOAD = _env_int("REDFLAGS_API_MAX_UPLOAD", 2 * 1024**3)
+"""Largest file ``POST /screen`` accepts, in bytes."""
+
 SOURCES_FILE = _env_str("REDFLAGS_SOURCES", "")
 """A sources.yml replacing the built-in list of official download URLs."""
 

@@ -12,17 +12,18 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Query, Request
+from fastapi import Depends, FastAPI, File, Form, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from redflags import settings
+from redflags.api.jobs import Jobs
 from redflags.api.keys import ROLES, allows, verify_key
 from redflags.batch.engine import versions_key
-from redflags.exc import RedflagsError
+from redflags.exc import QueryError, RedflagsError
 from redflags.match import THRESHOLD
 from redflags.screen.screen import Screener, make_query
 
@@ -143,9 +144,14 @@ def create_app(store: Any, refresh_seconds: float = 30.0) -> FastAPI:
     keys = KeyCache(store)
     stop = threading.Event()
 
+    jobs = Jobs(store, settings.HOME / "jobs")
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         threading.Thread(target=refresher, name="index-refresh", daemon=True).start()
+        resumed = jobs.resume_unfinished()
+        if resumed:
+            log.info("resumed %d screening job(s): %s", len(resumed), ", ".join(resumed))
         yield
         stop.set()
 
@@ -160,8 +166,9 @@ def create_app(store: Any, refresh_seconds: float = 30.0) -> FastAPI:
     async def guard(request: Request, call_next: Callable[[Request], Any]) -> Any:
         start = time.perf_counter()
         length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > settings.API_MAX_BODY):
-            response = _error(413, f"request body over {settings.API_MAX_BODY:,} bytes")
+        most = settings.API_MAX_UPLOAD if request.url.path == "/screen" else settings.API_MAX_BODY
+        if length is not None and (not length.isdigit() or int(length) > most):
+            response = _error(413, f"request body over {most:,} bytes")
         else:
             response = await call_next(request)
         route = request.scope.get("route")
@@ -285,6 +292,50 @@ def create_app(store: Any, refresh_seconds: float = 30.0) -> FastAPI:
         return {"results": [{"source": r.source, "status": r.status,
                              "version": r.load.summary["version"] if r.load else None} for r in results],
                 "index_swapped": swapped}
+
+    @app.post("/screen", tags=["Screening"], status_code=202)
+    def screen_submit(key: Annotated[dict[str, Any], Depends(require("analyst"))],
+                      file: Annotated[UploadFile, File(description="CSV, XLSX, JSON lines or Parquet")],
+                      threshold: Annotated[float | None, Form(ge=0.0, le=1.0)] = None,
+                      cutoff: Annotated[float | None, Form(ge=0.0, le=1.0)] = None,
+                      limit: Annotated[int | None, Form(ge=1, le=100)] = None,
+                      name_column: Annotated[list[str] | None, Form()] = None,
+                      id_column: Annotated[str | None, Form()] = None,
+                      country_column: Annotated[list[str] | None, Form()] = None,
+                      schema_: Annotated[str | None, Form(alias="schema")] = None,
+                      input_format: Annotated[str | None, Form(pattern="^(csv|xlsx|jsonl|parquet)$")] = None,
+                      encoding: Annotated[str | None, Form(max_length=40)] = None,
+                      delimiter: Annotated[str | None, Form(max_length=3)] = None,
+                      sheet: Annotated[str | None, Form(max_length=100)] = None) -> dict[str, Any]:
+        """Screen a whole file in the background: returns the job id to poll."""
+        args: list[str] = []
+        for flag, value in (("--threshold", threshold), ("--cutoff", cutoff), ("--limit", limit),
+                            ("--id-column", id_column), ("--schema", schema_), ("--input-format", input_format),
+                            ("--encoding", encoding), ("--delimiter", delimiter), ("--sheet", sheet)):
+            if value is not None:
+                args += [flag, str(value)]
+        for flag, values in (("--name-column", name_column), ("--country-column", country_column)):
+            for value in values or []:
+                args += [flag, value]
+        job_id = jobs.submit(file.filename or "", file.file, args, key["id"])
+        return {"id": job_id, "status": "queued"}
+
+    @app.get("/screen/{job_id}", tags=["Screening"], dependencies=[Depends(require("analyst"))],
+             responses={404: {"model": ErrorResponse}})
+    def screen_status(job_id: str) -> dict[str, Any]:
+        return jobs.status(job_id)
+
+    @app.get("/screen/{job_id}/results", tags=["Screening"], dependencies=[Depends(require("analyst"))],
+             responses={404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}})
+    def screen_results(job_id: str, format: Annotated[str, Query(pattern="^(jsonl|csv|xlsx|html)$")] = "jsonl"
+                       ) -> FileResponse:
+        try:
+            path = jobs.results(job_id, format)
+        except QueryError as exc:
+            raise ApiError(409, exc.detail) from exc
+        media = {"jsonl": "application/x-ndjson", "csv": "text/csv; charset=utf-8", "html": "text/html; charset=utf-8",
+                 "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}[format]
+        return FileResponse(path, media_type=media, filename=f"redflags-{job_id}.{format}")
 
     @app.get("/lists", tags=["Lists"], dependencies=[Depends(require("viewer"))])
     def lists() -> dict[str, Any]:

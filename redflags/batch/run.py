@@ -13,6 +13,7 @@ import json
 import os
 import sys
 import tempfile
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -27,6 +28,7 @@ from redflags.batch.outputs import OUTPUT_FORMATS, write_csv, write_html, write_
 from redflags.exc import InputError, RedflagsError
 from redflags.match import THRESHOLD
 
+PROGRESS_SECONDS = 2.0
 CHUNK = 250
 """Rows per task: big enough to amortise the hand-over, small enough to keep workers even."""
 
@@ -116,7 +118,8 @@ def _run(store: Any, opened: InputFile, output: str | Path | None, options: Opti
         store.start_run(run_id, opened.name, opened.info(), None if to_stdout else str(target), run_params, active)
         try:
             with partial.open("ab") as fh:
-                _screen_into(fh, store, opened, options, params, active, versions, resumed, stats, progress, screener)
+                _screen_into(fh, store, opened, options, params, active, versions, resumed, stats, progress, screener,
+                             run_id)
             run = store.run(run_id)
             run["counts"] = stats.to_dict()
             run["resumed_from_row"] = resumed or None
@@ -182,7 +185,7 @@ def _rows(opened: InputFile, skip: int) -> Iterator[Row]:
 
 def _screen_into(fh: Any, store: Any, opened: InputFile, options: Options, params: Params,
                  active: dict[str, Any], versions: str, skip: int, stats: Stats,
-                 progress: Progress | None, screener: Any) -> None:
+                 progress: Progress | None, screener: Any, run_id: str) -> None:
     chunks = chunked(_rows(opened, skip), options.chunk)
     if options.engine == "dask":
         if options.scheduler is None:
@@ -195,11 +198,17 @@ def _screen_into(fh: Any, store: Any, opened: InputFile, options: Options, param
         results = run_local(screener or screener_for(store), params, chunks, workers)
     else:
         raise InputError(f"unknown engine {options.engine!r}; local or dask")
+    noted = time.monotonic()
     for data, chunk_stats in results:
         fh.write(data)
         stats.merge(chunk_stats)
         if progress is not None:
             progress(stats.rows, opened.total_rows, opened.position(), opened.size)
+        if time.monotonic() - noted > PROGRESS_SECONDS:
+            # the run record shows how far a running job is (`redflags runs`, GET /screen/{job})
+            noted = time.monotonic()
+            store.note_progress(run_id, {**stats.to_dict(), "total_rows": opened.total_rows,
+                                         "bytes_read": opened.position(), "bytes_total": opened.size})
     fh.flush()
     os.fsync(fh.fileno())
 

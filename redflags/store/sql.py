@@ -315,6 +315,16 @@ class Store:
                 id=run_id, status="running", input=input_name, input_info=input_info, output=output,
                 params=params, list_versions=list_versions, started_at=_now()))
 
+    def note_progress(self, run_id: str, counts: dict[str, Any]) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(t.screen_runs.update().where(t.screen_runs.c.id == run_id).values(counts=counts))
+
+    def run_by_output(self, output: str) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(t.screen_runs).where(t.screen_runs.c.output == output)
+                               .order_by(t.screen_runs.c.started_at.desc())).mappings().first()
+        return None if row is None else _run_dict(row)
+
     def finish_run(self, run_id: str, counts: dict[str, Any] | None, error: str | None = None) -> None:
         with self.engine.begin() as conn:
             conn.execute(t.screen_runs.update().where(t.screen_runs.c.id == run_id).values(

@@ -225,3 +225,74 @@ def test_lists_update_swaps_the_index(client: TestClient, keys: dict[str, str], 
     assert resp.json()["index_swapped"] is True and resp.json()["results"][0]["status"] == "loaded"
     after = client.get("/readyz").json()["lists"]
     assert after != before and "un_sc" in after
+
+
+def _wait_for(client: TestClient, key: str, job_id: str, states: tuple[str, ...] = ("done", "failed"),
+              seconds: float = 90) -> dict[str, Any]:
+    deadline = time.monotonic() + seconds
+    while True:
+        status = client.get(f"/screen/{job_id}", headers=auth(key)).json()
+        if status["status"] in states or time.monotonic() > deadline:
+            return status
+        time.sleep(0.2)
+
+
+def test_screen_job_upload_poll_and_results(client: TestClient, keys: dict[str, str]) -> None:
+    import csv
+    import io
+
+    body = "Vendor ID,Supplier Name,Country\nV1,HIKVISION DIGITAL TECH CO LTD,CN\nV2,Acme Widgets,US\nV3,,US\n"
+    resp = client.post("/screen", files={"file": ("vendors.csv", body.encode(), "text/csv")},
+                       data={"threshold": "0.73", "id_column": "Vendor ID"}, headers=auth(keys["analyst"]))
+    assert resp.status_code == 202, resp.text
+    job_id = resp.json()["id"]
+    assert client.post("/screen", files={"file": ("v.csv", body.encode(), "text/csv")},
+                       headers=auth(keys["viewer"])).status_code == 403
+    status = _wait_for(client, keys["analyst"], job_id)
+    assert status["status"] == "done", status
+    assert status["run"]["counts"]["rows"] == 3 and status["run"]["counts"]["alert"] == 1
+    assert status["run"]["params"]["threshold"] == 0.73
+    jsonl = client.get(f"/screen/{job_id}/results", headers=auth(keys["analyst"]))
+    assert [__import__("json").loads(line)["status"] for line in jsonl.text.splitlines()] == ["alert", "clear", "error"]
+    flat = client.get(f"/screen/{job_id}/results?format=csv", headers=auth(keys["analyst"]))
+    rows = list(csv.DictReader(io.StringIO(flat.text)))
+    assert [r["Vendor ID"] for r in rows] == ["V1", "V2", "V3"] and rows[0]["status"] == "alert"
+    html = client.get(f"/screen/{job_id}/results?format=html", headers=auth(keys["analyst"]))
+    assert html.status_code == 200 and 'class="alert"' in html.text
+    xlsx = client.get(f"/screen/{job_id}/results?format=xlsx", headers=auth(keys["analyst"]))
+    assert xlsx.content[:2] == b"PK"
+    assert client.get("/screen/nope", headers=auth(keys["analyst"])).status_code == 404
+    assert client.get(f"/screen/{job_id}/results?format=pdf", headers=auth(keys["analyst"])).status_code == 400
+
+
+def test_screen_job_survives_a_server_restart(store: Any, fixture_path: Any, keys: dict[str, str]) -> None:
+    import os
+    import signal
+
+    ingest.load(store, [fixture_path("us_csl/good.csv")], force=True)
+    body = "name,country\n" + "".join(f"Hikvision Vendor {n} Trading,CN\n" for n in range(8000))
+    with TestClient(create_app(store)) as first:
+        job_id = first.post("/screen", files={"file": ("big.csv", body.encode(), "text/csv")},
+                            headers=auth(keys["analyst"])).json()["id"]
+        running = _wait_for(first, keys["analyst"], job_id, ("running", "done", "failed"))
+        assert running["status"] == "running"
+    # The server and its job die together (a crash or a reboot), mid-run.
+    from redflags import settings
+
+    folder = settings.HOME / "jobs" / job_id
+    deadline = time.monotonic() + 60
+    partial = folder / "results.jsonl.partial.jsonl"
+    while (not partial.exists() or partial.stat().st_size < 100_000) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    pids = [int(p) for p in os.popen(f"pgrep -f '{folder}/input'").read().split()]
+    assert pids, "the job's process was not found"
+    for pid in pids:
+        os.kill(pid, signal.SIGKILL)
+    time.sleep(0.5)
+    with TestClient(create_app(store)) as second:
+        status = _wait_for(second, keys["analyst"], job_id, seconds=120)
+        assert status["status"] == "done", status
+        assert status["run"]["counts"]["rows"] == 8000
+        lines = second.get(f"/screen/{job_id}/results", headers=auth(keys["analyst"])).text.splitlines()
+        assert len(lines) == 8000
+    assert "resumed after row" in " ".join((folder / "log.txt").read_text(encoding="utf-8").split())

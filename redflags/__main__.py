@@ -1,0 +1,5 @@
+"""``python -m redflags``: the command line."""
+
+from redflags.cli import run
+
+run()
