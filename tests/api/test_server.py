@@ -1,0 +1,104 @@
+"""``redflags serve`` as a real server on loopback: lists swapped under load, slow clients."""
+
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+from redflags import ingest
+from redflags.api.keys import create_key
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def server(store: Any, fixture_path: Any, tmp_path: Path) -> Iterator[tuple[str, dict[str, str], Path]]:
+    ingest.load(store, [fixture_path("us_csl/good.csv")], force=True)
+    keys = {role: create_key(store, role)[1] for role in ("analyst", "admin")}
+    sources = tmp_path / "sources.yml"
+    sources.write_text(yaml.safe_dump({"sources": {"un_sc": {
+        "dataset": "un_sc", "format": "un_sc_xml", "files": [{"url": "http://127.0.0.1:9/un.xml", "name": "un.xml"}]}}}))
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    shutil.copy(fixture_path("un_sc/good.xml"), mirror / "un.xml")
+    port = free_port()
+    env = {"REDFLAGS_SOURCES": str(sources), "REDFLAGS_HOME": str(tmp_path / "home"), "PATH": "/usr/bin:/bin"}
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "redflags"), "--db", store.url, "serve", "--port", str(port),
+                             "--workers", "2"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        assert proc.poll() is None and time.monotonic() < deadline, "the server did not become ready"
+        time.sleep(0.2)
+    try:
+        yield base, keys, mirror
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_lists_swap_atomically_under_load(server: tuple[str, dict[str, str], Path]) -> None:
+    base, keys, mirror = server
+    body = {"queries": {"q": {"schema": "Company", "properties": {"name": ["Hikvision Digital Technology"]}}}}
+    failures: list[str] = []
+    answered = [0]
+    stop = threading.Event()
+
+    def hammer() -> None:
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {keys['analyst']}"}, timeout=30) as c:
+            while not stop.is_set():
+                resp = c.post("/match/default", json=body)
+                if resp.status_code != 200 or not resp.json()["responses"]["q"]["results"]:
+                    failures.append(f"{resp.status_code} {resp.text[:200]}")
+                answered[0] += 1
+
+    threads = [threading.Thread(target=hammer) for _ in range(8)]
+    for t in threads:
+        t.start()
+    time.sleep(1)
+    resp = httpx.post(f"{base}/lists/update", json={"sources": ["un_sc"], "mirror": str(mirror), "force": True},
+                      headers={"Authorization": f"Bearer {keys['admin']}"}, timeout=120)
+    time.sleep(1)
+    stop.set()
+    for t in threads:
+        t.join()
+    assert resp.status_code == 200, resp.text
+    assert failures == [] and answered[0] > 50
+    # the other server process picks the new version up on its own refresh; this one swapped at once
+    ready = httpx.get(f"{base}/readyz").json()
+    assert "un_sc" in ready["lists"] or resp.json()["index_swapped"]
+
+
+def test_a_slow_client_does_not_block_others(server: tuple[str, dict[str, str], Path]) -> None:
+    base, keys, _mirror = server
+    host, port = base.removeprefix("http://").split(":")
+    slow = socket.create_connection((host, int(port)))
+    # headers promising a body that trickles in far too slowly
+    slow.sendall(b"POST /match/default HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                 b"Authorization: Bearer " + keys["analyst"].encode() + b"\r\nContent-Length: 100000\r\n\r\n{")
+    try:
+        start = time.monotonic()
+        for _ in range(20):
+            resp = httpx.get(f"{base}/healthz", timeout=5)
+            assert resp.status_code == 200
+        assert time.monotonic() - start < 5
+    finally:
+        slow.close()
