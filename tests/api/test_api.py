@@ -268,9 +268,10 @@ def test_screen_job_upload_poll_and_results(client: TestClient, keys: dict[str, 
 def test_screen_job_survives_a_server_restart(store: Any, fixture_path: Any, keys: dict[str, str]) -> None:
     import os
     import signal
+    import subprocess
 
     ingest.load(store, [fixture_path("us_csl/good.csv")], force=True)
-    body = "name,country\n" + "".join(f"Hikvision Vendor {n} Trading,CN\n" for n in range(8000))
+    body = "name,country\n" + "".join(f"Hikvision Vendor {n} Trading,CN\n" for n in range(40000))
     with TestClient(create_app(store)) as first:
         job_id = first.post("/screen", files={"file": ("big.csv", body.encode(), "text/csv")},
                             headers=auth(keys["analyst"])).json()["id"]
@@ -282,9 +283,10 @@ def test_screen_job_survives_a_server_restart(store: Any, fixture_path: Any, key
     folder = settings.HOME / "jobs" / job_id
     deadline = time.monotonic() + 60
     partial = folder / "results.jsonl.partial.jsonl"
-    while (not partial.exists() or partial.stat().st_size < 100_000) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    pids = [int(p) for p in os.popen(f"pgrep -f '{folder}/input'").read().split()]
+    while (not partial.exists() or partial.stat().st_size == 0) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    pids = [int(p) for p in subprocess.run(["pgrep", "-f", f"{folder}/input"], capture_output=True,
+                                           text=True).stdout.split()]
     assert pids, "the job's process was not found"
     for pid in pids:
         os.kill(pid, signal.SIGKILL)
@@ -292,7 +294,7 @@ def test_screen_job_survives_a_server_restart(store: Any, fixture_path: Any, key
     with TestClient(create_app(store)) as second:
         status = _wait_for(second, keys["analyst"], job_id, seconds=120)
         assert status["status"] == "done", status
-        assert status["run"]["counts"]["rows"] == 8000
+        assert status["run"]["counts"]["rows"] == 40000
         lines = second.get(f"/screen/{job_id}/results", headers=auth(keys["analyst"])).text.splitlines()
-        assert len(lines) == 8000
+        assert len(lines) == 40000
     assert "resumed after row" in " ".join((folder / "log.txt").read_text(encoding="utf-8").split())
