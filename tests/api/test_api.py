@@ -109,6 +109,9 @@ def test_revoked_key_is_refused(client: TestClient, store: Any) -> None:
     ({"queries": {"q": {"schema": "Planet", "properties": {"name": ["x"]}}}}, "", 400, "unknown schema 'Planet'"),
     ({"queries": {"q": {"schema": "Company", "properties": {"country": ["cn"]}}}}, "", 400, "a query needs a name"),
     ({"queries": {"q": {"schema": "Company", "properties": {"name": ["x" * 5000]}}}}, "", 400, "longer than 1,000"),
+    ({"queries": {"q": {"schema": "Company", "properties": {"name": ["x" * 10_000_000]}}}}, "", 400, "longer than 1,000"),
+    ({"queries": {"q": {"schema": "Company", "properties": {"name": ["x" * 11_000_000]}}}}, "", 413,
+     "request body over 10,485,760 bytes"),
     ({"queries": {f"q{n}": {"schema": "Company", "properties": {"name": ["x"]}} for n in range(501)}}, "", 400,
      "too many queries in one request (501; at most 500)"),
     ({"nope": 1}, "", 400, "invalid request: body.queries"),
@@ -124,6 +127,10 @@ def test_bad_match_requests_get_400_with_a_reason(client: TestClient, keys: dict
 def test_malformed_json_and_unknown_dataset(client: TestClient, keys: dict[str, str]) -> None:
     resp = client.post("/match/default", content=b"{not json", headers={**auth(keys["analyst"]),
                                                                         "Content-Type": "application/json"})
+    assert resp.status_code == 400 and resp.json()["detail"].startswith("invalid request")
+    bad_utf8 = b'{"queries": {"q": {"schema": "Company", "properties": {"name": ["\xff\xfe"]}}}}'
+    resp = client.post("/match/default", content=bad_utf8, headers={**auth(keys["analyst"]),
+                                                                     "Content-Type": "application/json"})
     assert resp.status_code == 400 and resp.json()["detail"].startswith("invalid request")
     resp = client.post("/match/nowhere", json=YENTE_EXAMPLE, headers=auth(keys["analyst"]))
     assert resp.status_code == 404 and "no dataset 'nowhere'" in resp.json()["detail"]
