@@ -1,5 +1,7 @@
 """A schemathesis run over the OpenAPI document: whatever the request, no 5xx."""
 
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,23 +15,20 @@ from schemathesis.checks import not_a_server_error  # noqa: E402
 from redflags import ingest  # noqa: E402
 from redflags.api import create_app  # noqa: E402
 from redflags.api.keys import create_key  # noqa: E402
+from redflags.store import Store  # noqa: E402
 
 SKIPPED = {("POST", "/lists/update"), ("POST", "/screen")}
 """Tested on their own: fuzzing them would fetch lists from the network and start jobs."""
 
-KEY: dict[str, str] = {}
-
-
-@pytest.fixture
-def api_schema(store: Any, fixture_path: Any) -> Any:
-    ingest.load(store, [fixture_path("us_csl/good.csv")], force=True)
-    app = create_app(store)
-    app.state.holder.refresh()
-    KEY["analyst"] = create_key(store, "analyst")[1]
-    return schemathesis.openapi.from_asgi("/openapi.json", app)
-
-
-schema = schemathesis.pytest.from_fixture("api_schema")
+# schemathesis collects the operations when this module is imported, so the app (over a
+# real SQLite store loaded from a fixture) is made here rather than in a pytest fixture.
+_TMP = tempfile.TemporaryDirectory(prefix="redflags-fuzz-")
+_STORE = Store(f"sqlite:///{Path(_TMP.name) / 'fuzz.db'}")
+ingest.load(_STORE, [Path(__file__).parents[1] / "fixtures/sources/us_csl/good.csv"], force=True)
+_APP = create_app(_STORE)
+_APP.state.holder.refresh()
+_KEY = create_key(_STORE, "analyst")[1]
+schema = schemathesis.openapi.from_asgi("/openapi.json", _APP)
 
 
 @schema.parametrize()
@@ -37,5 +36,5 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 def test_no_server_errors(case: Any) -> None:
     if (case.method.upper(), case.path) in SKIPPED:
         return
-    response = case.call(headers={"Authorization": f"Bearer {KEY['analyst']}"})
+    response = case.call(headers={"Authorization": f"Bearer {_KEY}"})
     case.validate_response(response, checks=[not_a_server_error])

@@ -35,7 +35,8 @@ def server(store: Any, fixture_path: Any, tmp_path: Path) -> Iterator[tuple[str,
     mirror.mkdir()
     shutil.copy(fixture_path("un_sc/good.xml"), mirror / "un.xml")
     port = free_port()
-    env = {"REDFLAGS_SOURCES": str(sources), "REDFLAGS_HOME": str(tmp_path / "home"), "PATH": "/usr/bin:/bin"}
+    env = {"REDFLAGS_SOURCES": str(sources), "REDFLAGS_HOME": str(tmp_path / "home"), "PATH": "/usr/bin:/bin",
+           "REDFLAGS_API_RATE_LIMIT": "0"}
     proc = subprocess.Popen([str(Path(sys.executable).parent / "redflags"), "--db", store.url, "serve", "--port", str(port),
                              "--workers", "2"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
