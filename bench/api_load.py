@@ -129,7 +129,8 @@ def main() -> int:
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "REDFLAGS_API_RATE_LIMIT": "0"}  # the load generator is one key
     server = subprocess.Popen([str(Path(sys.executable).parent / "redflags"), "--db", url, "serve", "--port", str(port),
-                               "--workers", str(args.workers)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+                               "--workers", str(args.workers)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              env=env)
     try:
         start = time.perf_counter()
         while True:
