@@ -31,6 +31,8 @@ from redflags.screen.screen import Screener, make_query
 log = logging.getLogger("redflags.api")
 
 MAX_QUERIES = 500
+SQL_INT_MAX = 2**63 - 1
+"""The widest integer SQLite and PostgreSQL bigint columns hold; larger ids are refused with 422."""
 KEY_CACHE_SECONDS = 5.0
 """A revoked key stops working within this many seconds."""
 
@@ -348,7 +350,7 @@ def create_app(store: Any, refresh_seconds: float = 30.0) -> FastAPI:
         return {"lists": store.status()}
 
     @app.get("/lists/{dataset}/diff", tags=["Lists"], dependencies=[Depends(require("viewer"))])
-    def lists_diff(dataset: str, version: int | None = None) -> dict[str, Any]:
+    def lists_diff(dataset: str, version: Annotated[int | None, Query(ge=1, le=SQL_INT_MAX)] = None) -> dict[str, Any]:
         return store.diff(dataset, version)
 
     @app.get("/entities/{entity_id}", tags=["Entities"], dependencies=[Depends(require("viewer"))],

@@ -136,6 +136,10 @@ def test_malformed_json_and_unknown_dataset(client: TestClient, keys: dict[str, 
     assert resp.status_code == 404 and "no dataset 'nowhere'" in resp.json()["detail"]
     resp = client.get("/entities/nothing-here", headers=auth(keys["viewer"]))
     assert resp.status_code == 404 and resp.json()["status"] == 404
+    huge = client.get("/lists/un_sc/diff", params={"version": 2**63}, headers=auth(keys["viewer"]))
+    assert huge.status_code == 400 and "version" in huge.json()["detail"]
+    missing = client.get("/lists/un_sc/diff", params={"version": 2**63 - 1}, headers=auth(keys["viewer"]))
+    assert missing.status_code == 404 and "no version" in missing.json()["detail"]
 
 
 def test_health_needs_no_key_and_openapi_is_served(client: TestClient) -> None:

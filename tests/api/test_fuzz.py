@@ -1,5 +1,6 @@
 """A schemathesis run over the OpenAPI document: whatever the request, no 5xx."""
 
+import os
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", _APP)
 
 
 @schema.parametrize()
-@hypothesis_settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@hypothesis_settings(max_examples=int(os.environ.get("REDFLAGS_FUZZ_EXAMPLES", "40")), deadline=None, suppress_health_check=list(HealthCheck))
 def test_no_server_errors(case: Any) -> None:
     if (case.method.upper(), case.path) in SKIPPED:
         return
