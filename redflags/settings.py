@@ -48,6 +48,14 @@ SCREEN_CACHE = _env_int("REDFLAGS_SCREEN_CACHE", 50_000)
 API_RATE_LIMIT = _env_int("REDFLAGS_API_RATE_LIMIT", 1200)
 """Requests per minute one API key may make (per server process); 0 turns the limit off."""
 
+API_MATCH_PROCESSES = _env_int("REDFLAGS_API_MATCH_PROCESSES", max(0, (os.cpu_count() or 1) - 1))
+"""Helper processes each server process forks to spread a many-query ``/match`` request over
+the cores (besides its own thread); 0 matches every request in the server process."""
+
+API_ACCESS_LOG = _env_int("REDFLAGS_API_ACCESS_LOG", 1)
+"""1: ``redflags serve`` writes one JSON line per request (method, path, status, ms, API key id)
+to standard error; 0: none."""
+
 API_MAX_BODY = _env_int("REDFLAGS_API_MAX_BODY", 10 * 1024**2)
 """Largest request body the API accepts, in bytes."""
 

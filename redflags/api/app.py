@@ -8,29 +8,38 @@ or ``Authorization: ApiKey <key>``) whose role is high enough. Errors have one s
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import orjson
 from fastapi import Depends, FastAPI, File, Form, Query, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from redflags import settings
 from redflags.api.jobs import Jobs
 from redflags.api.keys import ROLES, allows, verify_key
+from redflags.api.pool import MatchPool, QuerySpec
 from redflags.batch.engine import versions_key
 from redflags.exc import QueryError, RedflagsError
 from redflags.match import THRESHOLD
-from redflags.screen.screen import Screener, make_query
+from redflags.screen.screen import Screener
 
 log = logging.getLogger("redflags.api")
 
 MAX_QUERIES = 500
+INLINE_QUERIES = 4
+"""Requests with at most this many queries are matched on the event loop: a thread hand-off
+costs more than the ~1 ms a query takes, and a Python thread could not run beside it anyway."""
+RECORD_CACHE = 50_000
 SQL_INT_MAX = 2**63 - 1
 """The widest integer SQLite and PostgreSQL bigint columns hold; larger ids are refused with 422."""
 KEY_CACHE_SECONDS = 5.0
@@ -66,17 +75,38 @@ class EntityMatchQuery(BaseModel):
     queries: dict[str, EntityExample]
 
 
+@dataclass
+class Served:
+    """One index being served, with what requests against it share."""
+
+    key: str
+    """The list versions it was built from."""
+    screener: Screener
+    pool: MatchPool
+    records: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Stored records already fetched for responses, by entity id (a version's records never change)."""
+
+    def fetch_records(self, store: Any, ids: set[str]) -> dict[str, dict[str, Any]]:
+        missing = {i for i in ids if i not in self.records}
+        if missing:
+            if len(self.records) > RECORD_CACHE:
+                self.records.clear()
+            self.records.update(store.records(missing))
+        return {i: self.records[i] for i in ids if i in self.records}
+
+
 class IndexHolder:
     """The index of the store's active list versions. A new one is built aside when the
     versions change and swapped in with one assignment, so a request sees the old index or
     the new one, never half of either."""
 
-    def __init__(self, store: Any) -> None:
+    def __init__(self, store: Any, processes: int = 0) -> None:
         self.store = store
-        self.current: tuple[str, Screener] | None = None
+        self.processes = processes
+        self.current: Served | None = None
         self._lock = threading.Lock()
 
-    def get(self) -> tuple[str, Screener]:
+    def get(self) -> Served:
         current = self.current
         if current is None:
             raise ApiError(503, "no lists loaded yet; load them with `redflags lists load` or POST /lists/update")
@@ -85,13 +115,19 @@ class IndexHolder:
     def refresh(self) -> bool:
         with self._lock:
             key = versions_key(self.store.active_versions())
-            if not key or (self.current is not None and self.current[0] == key):
+            if not key or (self.current is not None and self.current.key == key):
                 return False
             start = time.perf_counter()
             screener = Screener.from_store(self.store)
-            self.current = (key, screener)
+            previous, self.current = self.current, Served(key, screener, MatchPool(screener, self.processes))
+            if previous is not None:
+                previous.pool.close()
             log.info("index %s ready in %.1f s", key, time.perf_counter() - start)
             return True
+
+    def close(self) -> None:
+        if self.current is not None:
+            self.current.pool.close()
 
 
 class RateLimiter:
@@ -125,6 +161,84 @@ QUERIES = Counter("redflags_match_queries_total", "Queries matched", ["outcome"]
 ENTITIES = Gauge("redflags_index_entities", "Entities in the active index")
 
 
+KEY_SCOPE = "redflags.key"
+"""Where the auth dependency leaves the id of the request's API key, for the access log."""
+
+access_log = logging.getLogger("redflags.access")
+
+
+class Guard:
+    """Around every request: refuses a declared over-size body before reading it, counts and
+    times the request for ``/metrics`` and writes one access-log line naming the API key.
+    (Plain ASGI: Starlette's ``BaseHTTPMiddleware`` costs a task and a stream per request.)"""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+
+        async def send_noting_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        most = settings.API_MAX_UPLOAD if scope["path"] == "/screen" else settings.API_MAX_BODY
+        too_large = f"request body over {most:,} bytes"
+        received = 0
+
+        async def receive_at_most() -> Message:
+            # A body sent in chunks declares no length: count it as it comes.
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > most:
+                    raise StarletteHTTPException(413, too_large)
+            return message
+
+        length = next((value for name, value in scope["headers"] if name == b"content-length"), None)
+        try:
+            if length is not None and (not length.isdigit() or int(length) > most):
+                await error_response(413, too_large)(scope, receive, send_noting_status)
+            else:
+                await self.app(scope, receive_at_most, send_noting_status)
+        finally:
+            elapsed = time.perf_counter() - start
+            route = getattr(scope.get("route"), "path", "unmatched")
+            REQUESTS.labels(scope["method"], route, str(status)).inc()
+            LATENCY.labels(route).observe(elapsed)
+            if access_log.isEnabledFor(logging.INFO):
+                client = scope.get("client")
+                access_log.info(orjson.dumps({
+                    "time": datetime.now(UTC).isoformat(timespec="milliseconds"), "method": scope["method"],
+                    "path": scope["path"], "route": route, "status": status,
+                    "ms": round(elapsed * 1000, 2), "key": scope.get(KEY_SCOPE),
+                    "client": client[0] if client else None}).decode())
+
+
+def configure_access_log() -> None:
+    """Send the access log (one JSON line per request) to standard error, unless
+    ``REDFLAGS_API_ACCESS_LOG=0``."""
+    if not settings.API_ACCESS_LOG or access_log.handlers:
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    access_log.addHandler(handler)
+    access_log.setLevel(logging.INFO)
+    access_log.propagate = False
+
+
+def error_response(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    """The one error shape of the API."""
+    return JSONResponse({"status": status, "detail": detail}, status_code=status, headers=headers)
+
+
 class KeyCache:
     def __init__(self, store: Any) -> None:
         self.store = store
@@ -142,8 +256,10 @@ class KeyCache:
         return record
 
 
-def create_app(store: Any, refresh_seconds: float = 30.0) -> FastAPI:
-    holder = IndexHolder(store)
+def create_app(store: Any, refresh_seconds: float = 30.0, processes: int | None = None) -> FastAPI:
+    """The API over ``store``. ``processes``: helper processes for many-query ``/match``
+    requests (default ``REDFLAGS_API_MATCH_PROCESSES``)."""
+    holder = IndexHolder(store, settings.API_MATCH_PROCESSES if processes is None else processes)
     keys = KeyCache(store)
     stop = threading.Event()
 
@@ -157,6 +273,7 @@ def create_app(store: Any, refresh_seconds: float = 30.0) -> FastAPI:
             log.info("resumed %d screening job(s): %s", len(resumed), ", ".join(resumed))
         yield
         stop.set()
+        holder.close()
 
     app = FastAPI(title="redflags", version="0.1.0", lifespan=lifespan,
                   description="Restricted-party screening against official lists. yente-compatible `/match`.",
@@ -164,21 +281,7 @@ def create_app(store: Any, refresh_seconds: float = 30.0) -> FastAPI:
                              413: {"model": ErrorResponse}, 429: {"model": ErrorResponse}})
     app.state.holder, app.state.store = holder, store
     limiter = RateLimiter(settings.API_RATE_LIMIT)
-
-    @app.middleware("http")
-    async def guard(request: Request, call_next: Callable[[Request], Any]) -> Any:
-        start = time.perf_counter()
-        length = request.headers.get("content-length")
-        most = settings.API_MAX_UPLOAD if request.url.path == "/screen" else settings.API_MAX_BODY
-        if length is not None and (not length.isdigit() or int(length) > most):
-            response = _error(413, f"request body over {most:,} bytes")
-        else:
-            response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        REQUESTS.labels(request.method, path, str(response.status_code)).inc()
-        LATENCY.labels(path).observe(time.perf_counter() - start)
-        return response
+    app.add_middleware(Guard)
 
     def refresher() -> None:
         while True:
@@ -189,8 +292,7 @@ def create_app(store: Any, refresh_seconds: float = 30.0) -> FastAPI:
             if stop.wait(refresh_seconds):
                 return
 
-    def _error(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
-        return JSONResponse({"status": status, "detail": detail}, status_code=status, headers=headers)
+    _error = error_response
 
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
@@ -217,8 +319,8 @@ def create_app(store: Any, refresh_seconds: float = 30.0) -> FastAPI:
             parts.append(f"{where}: {err.get('msg')}")
         return _error(400, "invalid request: " + "; ".join(parts))
 
-    def require(role: str) -> Callable[[Request], dict[str, Any]]:
-        def dependency(request: Request) -> dict[str, Any]:
+    def require(role: str) -> Callable[[Request], Awaitable[dict[str, Any]]]:
+        async def dependency(request: Request) -> dict[str, Any]:
             scheme, _, token = request.headers.get("authorization", "").partition(" ")
             if scheme.lower() not in ("bearer", "apikey") or not token.strip():
                 raise ApiError(401, "an API key is required: send `Authorization: Bearer <key>`",
@@ -226,14 +328,13 @@ def create_app(store: Any, refresh_seconds: float = 30.0) -> FastAPI:
             key = keys.lookup(token.strip())
             if key is None:
                 raise ApiError(401, "invalid or revoked API key", {"WWW-Authenticate": "Bearer"})
+            request.scope[KEY_SCOPE] = key["id"]
             if not allows(key["role"], role):
                 raise ApiError(403, f"this needs the {role} role; the key {key['id']} has {key['role']}")
             wait = limiter.take(key["id"])
             if wait > 0:
                 raise ApiError(429, f"rate limit of {limiter.per_minute} requests a minute reached for key "
                                     f"{key['id']}", {"Retry-After": str(max(1, round(wait)))})
-            request.state.key = key
-            log.info("key=%s role=%s %s %s", key["id"], key["role"], request.method, request.url.path)
             return key
         return dependency
 
@@ -243,13 +344,13 @@ def create_app(store: Any, refresh_seconds: float = 30.0) -> FastAPI:
 
     @app.get("/readyz", tags=["System"], responses={503: {"model": ErrorResponse}})
     def readyz() -> dict[str, Any]:
-        key, screener = holder.get()
-        return {"status": "ok", "lists": key, "entities": len(screener.index)}
+        served = holder.get()
+        return {"status": "ok", "lists": served.key, "entities": len(served.screener.index)}
 
     @app.get("/metrics", tags=["System"], dependencies=[Depends(require("viewer"))])
     def metrics() -> Response:
         current = holder.current
-        ENTITIES.set(len(current[1].index) if current else 0)
+        ENTITIES.set(len(current.screener.index) if current else 0)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/search/{dataset}", tags=["Matching"], dependencies=[Depends(require("viewer"))])
@@ -260,10 +361,10 @@ def create_app(store: Any, refresh_seconds: float = 30.0) -> FastAPI:
                topics: Annotated[list[str] | None, Query()] = None,
                limit: Annotated[int, Query(ge=1, le=100)] = 10) -> Response:
         """Entities ranked by how well their names meet ``q``, optionally filtered."""
-        versions, screener = holder.get()
-        _check_dataset(dataset, versions)
-        hits = screener.match(make_query(q, schema), limit=100, cutoff=0.3)
-        records = store.records(h["id"] for h in hits)
+        served = holder.get()
+        _check_dataset(dataset, served.key)
+        hits = served.pool.match([([q], schema or "", [], [], [])], limit=100, threshold=THRESHOLD, cutoff=0.3)[0]
+        records = served.fetch_records(store, {h["id"] for h in hits})
         wanted_countries = {c.lower() for c in countries or []}
         results = []
         for hit in hits:
@@ -359,60 +460,94 @@ def create_app(store: Any, refresh_seconds: float = 30.0) -> FastAPI:
         return store.entity(entity_id)
 
     @app.post("/match/{dataset}", tags=["Matching"], responses={400: {"model": ErrorResponse}})
-    def match(body: EntityMatchQuery, dataset: str, key: Annotated[dict[str, Any], Depends(require("analyst"))],
-              limit: Annotated[int, Query(ge=1, le=100)] = 5,
-              threshold: Annotated[float, Query(ge=0.0, le=1.0)] = THRESHOLD,
-              cutoff: Annotated[float, Query(ge=0.0, le=1.0)] = 0.5,
-              include_dataset: Annotated[list[str] | None, Query()] = None,
-              exclude_dataset: Annotated[list[str] | None, Query()] = None,
-              exclude_schema: Annotated[list[str] | None, Query()] = None,
-              topics: Annotated[list[str] | None, Query()] = None,
-              exclude_entity_ids: Annotated[list[str] | None, Query(max_length=50)] = None,
-              changed_since: Annotated[str | None, Query()] = None) -> Response:
+    async def match(body: EntityMatchQuery, dataset: str,
+                    key: Annotated[dict[str, Any], Depends(require("analyst"))],
+                    limit: Annotated[int, Query(ge=1, le=100)] = 5,
+                    threshold: Annotated[float, Query(ge=0.0, le=1.0)] = THRESHOLD,
+                    cutoff: Annotated[float, Query(ge=0.0, le=1.0)] = 0.5,
+                    include_dataset: Annotated[list[str] | None, Query()] = None,
+                    exclude_dataset: Annotated[list[str] | None, Query()] = None,
+                    exclude_schema: Annotated[list[str] | None, Query()] = None,
+                    topics: Annotated[list[str] | None, Query()] = None,
+                    exclude_entity_ids: Annotated[list[str] | None, Query(max_length=50)] = None,
+                    changed_since: Annotated[str | None, Query()] = None) -> Response:
         """yente's query-by-example matcher: ``queries: {key: {schema, properties}}`` in,
-        ``responses: {key: {status, results, total, query}}`` out. ``default`` is every list."""
-        versions, screener = holder.get()
-        _check_dataset(dataset, versions)
+        ``responses: {key: {status, results, total, query}}`` out. ``default`` is every list.
+        Up to 500 queries a request; large requests are spread over the server's cores."""
+        served = holder.get()
+        _check_dataset(dataset, served.key)
         if len(body.queries) > MAX_QUERIES:
             raise ApiError(400, f"too many queries in one request ({len(body.queries)}; at most {MAX_QUERIES})")
         if not body.queries:
             raise ApiError(400, "no queries given")
-        include_dataset, exclude_dataset = include_dataset or [], exclude_dataset or []
-        exclude_schema, topics, exclude_entity_ids = exclude_schema or [], topics or [], exclude_entity_ids or []
-        scoped = set(include_dataset) or ({dataset} if dataset not in ("default", "all") else set())
-        responses: dict[str, Any] = {}
-        found: list[tuple[str, dict[str, Any], list[dict[str, Any]]]] = []
+        names, specs, echoes = [], [], []
         for name, example in body.queries.items():
-            query, echo = _query_of(example)
-            hits = screener.match(query, limit=limit * 3 + len(exclude_entity_ids), threshold=threshold,
-                                  cutoff=min(cutoff, threshold))
-            hits = [h for h in hits if (not scoped or scoped & set(h["datasets"]))
-                    and not set(exclude_dataset) & set(h["datasets"]) and h["schema"] not in exclude_schema
-                    and h["id"] not in exclude_entity_ids and not set(exclude_entity_ids) & set(h["referents"])]
-            found.append((name, echo, hits[:limit]))
-            QUERIES.labels("alert" if any(h["match"] for h in hits[:limit]) else "clear").inc()
-        records = store.records({h["id"] for _n, _e, hits in found for h in hits})
-        for name, echo, hits in found:
-            results = []
-            for hit in hits:
-                record = records.get(hit["id"], {})
-                props = record.get("properties", {})
-                if topics and not set(topics) & set(props.get("topics", [])):
-                    continue
-                results.append({
-                    "id": hit["id"], "caption": hit["caption"], "schema": hit["schema"], "properties": props,
-                    "datasets": hit["datasets"], "referents": hit["referents"], "target": True,
-                    "first_seen": None, "last_seen": None, "last_change": None,
-                    "score": hit["score"], "match": hit["match"],
-                    "features": {f["feature"]: f["value"] for f in hit["explanation"]["features"]},
-                    "lists": hit["lists"], "explanation": hit["explanation"],
-                })
-            responses[name] = {"status": 200, "results": results,
-                               "total": {"value": len(results), "relation": "eq"}, "query": echo}
-        return _json({"responses": responses, "matcher": {"name": "redflags", "threshold": threshold}, "limit": limit})
+            spec, echo = _query_of(example)
+            names.append(name)
+            specs.append(spec)
+            echoes.append(echo)
+        options = MatchOptions(dataset, limit, threshold, min(cutoff, threshold), include_dataset or [],
+                               exclude_dataset or [], exclude_schema or [], topics or [], exclude_entity_ids or [])
+
+        def answer() -> bytes:
+            return _match_response(store, served, names, specs, echoes, options)
+
+        if len(specs) <= INLINE_QUERIES:
+            content = answer()
+        else:
+            content = await run_in_threadpool(answer)
+        return Response(content, media_type="application/json")
 
     app.state.roles = ROLES
     return app
+
+
+@dataclass(frozen=True)
+class MatchOptions:
+    dataset: str
+    limit: int
+    threshold: float
+    cutoff: float
+    include_dataset: list[str]
+    exclude_dataset: list[str]
+    exclude_schema: list[str]
+    topics: list[str]
+    exclude_entity_ids: list[str]
+
+
+def _match_response(store: Any, served: Served, names: list[str], specs: list[QuerySpec],
+                    echoes: list[dict[str, Any]], opt: MatchOptions) -> bytes:
+    scoped = set(opt.include_dataset) or ({opt.dataset} if opt.dataset not in ("default", "all") else set())
+    excluded_ids = set(opt.exclude_entity_ids)
+    found = served.pool.match(specs, limit=opt.limit * 3 + len(excluded_ids), threshold=opt.threshold,
+                              cutoff=opt.cutoff)
+    chosen = []
+    for hits in found:
+        hits = [h for h in hits if (not scoped or scoped & set(h["datasets"]))
+                and not set(opt.exclude_dataset) & set(h["datasets"]) and h["schema"] not in opt.exclude_schema
+                and h["id"] not in excluded_ids and not excluded_ids & set(h["referents"])][:opt.limit]
+        chosen.append(hits)
+        QUERIES.labels("alert" if any(h["match"] for h in hits) else "clear").inc()
+    records = served.fetch_records(store, {h["id"] for hits in chosen for h in hits})
+    responses: dict[str, Any] = {}
+    for name, echo, hits in zip(names, echoes, chosen, strict=True):
+        results = []
+        for hit in hits:
+            props = records.get(hit["id"], {}).get("properties", {})
+            if opt.topics and not set(opt.topics) & set(props.get("topics", [])):
+                continue
+            results.append({
+                "id": hit["id"], "caption": hit["caption"], "schema": hit["schema"], "properties": props,
+                "datasets": hit["datasets"], "referents": hit["referents"], "target": True,
+                "first_seen": None, "last_seen": None, "last_change": None,
+                "score": hit["score"], "match": hit["match"],
+                "features": {f["feature"]: f["value"] for f in hit["explanation"]["features"]},
+                "lists": hit["lists"], "explanation": hit["explanation"],
+            })
+        responses[name] = {"status": 200, "results": results,
+                           "total": {"value": len(results), "relation": "eq"}, "query": echo}
+    return orjson.dumps({"responses": responses, "matcher": {"name": "redflags", "threshold": opt.threshold},
+                         "limit": opt.limit})
 
 
 def _json(data: Any) -> Response:
@@ -432,7 +567,7 @@ _ID_PROPS = ("registrationNumber", "idNumber", "taxNumber", "passportNumber", "i
 _PART_PROPS = ("firstName", "secondName", "middleName", "fatherName", "lastName")
 
 
-def _query_of(example: EntityExample) -> tuple[Any, dict[str, Any]]:
+def _query_of(example: EntityExample) -> tuple[QuerySpec, dict[str, Any]]:
     from followthemoney import model
 
     schema = model.get(example.schema_)
@@ -451,9 +586,9 @@ def _query_of(example: EntityExample) -> tuple[Any, dict[str, Any]]:
         raise ApiError(400, "a name longer than 1,000 characters")
     countries = [c for p in _COUNTRY_PROPS for c in props.get(p, [])]
     identifiers = [i for p in _ID_PROPS for i in props.get(p, [])]
-    query = make_query(names, schema.name, countries, identifiers, props.get("birthDate", []))
+    spec = (names, schema.name, countries, identifiers, props.get("birthDate", []))
     echo = {"id": example.id, "schema": schema.name, "properties": props}
-    return query, echo
+    return spec, echo
 
 
 __all__ = ["create_app", "settings"]

@@ -544,8 +544,9 @@ def serve(obj: Context, host: str, port: int, workers: int) -> None:
     import uvicorn
 
     if workers <= 1:
-        from redflags.api import create_app
+        from redflags.api.app import configure_access_log, create_app
 
+        configure_access_log()
         uvicorn.run(create_app(obj.store), host=host, port=port, log_level="info", access_log=False)
         return
     # Each server process imports redflags.api.server afresh and reads the database URL from here.

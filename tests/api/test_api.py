@@ -209,6 +209,13 @@ def test_rate_limit_and_body_limit(store: Any, fixture_path: Any, monkeypatch: p
         big = c.post("/match/default", content=b"x" * 2000, headers={**auth(key), "Content-Type": "application/json"})
         assert big.status_code == 413 and big.json()["detail"] == "request body over 1,000 bytes"
 
+        def chunks() -> Iterator[bytes]:  # no Content-Length: the limit counts the bytes as they come
+            yield from [b"x" * 400] * 4
+
+        chunked = c.post("/match/default", content=chunks(), headers={**auth(key), "Content-Type": "application/json"})
+        assert "content-length" not in chunked.request.headers
+        assert chunked.status_code == 413 and chunked.json()["detail"] == "request body over 1,000 bytes"
+
 
 def test_lists_update_swaps_the_index(client: TestClient, keys: dict[str, str], fixture_path: Any, tmp_path: Any,
                                       monkeypatch: pytest.MonkeyPatch) -> None:
