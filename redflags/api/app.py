@@ -85,14 +85,24 @@ class Served:
     pool: MatchPool
     records: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Stored records already fetched for responses, by entity id (a version's records never change)."""
+    dates: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    """first_seen / last_seen / last_change already fetched, by entity id."""
 
     def fetch_records(self, store: Any, ids: set[str]) -> dict[str, dict[str, Any]]:
-        missing = {i for i in ids if i not in self.records}
-        if missing:
-            if len(self.records) > RECORD_CACHE:
-                self.records.clear()
-            self.records.update(store.records(missing))
-        return {i: self.records[i] for i in ids if i in self.records}
+        return _through_cache(self.records, ids, store.records)
+
+    def fetch_dates(self, store: Any, ids: set[str]) -> dict[str, dict[str, str | None]]:
+        return _through_cache(self.dates, ids, store.change_dates)
+
+
+def _through_cache(cache: dict[str, Any], ids: set[str], fetch: Callable[[list[str]], dict[str, Any]]
+                   ) -> dict[str, Any]:
+    missing = [i for i in ids if i not in cache]
+    if missing:
+        if len(cache) > RECORD_CACHE:
+            cache.clear()
+        cache.update(fetch(missing))
+    return {i: value for i in ids if (value := cache.get(i)) is not None}
 
 
 class IndexHolder:
@@ -462,15 +472,21 @@ def create_app(store: Any, refresh_seconds: float = 30.0, processes: int | None 
     @app.post("/match/{dataset}", tags=["Matching"], responses={400: {"model": ErrorResponse}})
     async def match(body: EntityMatchQuery, dataset: str,
                     key: Annotated[dict[str, Any], Depends(require("analyst"))],
-                    limit: Annotated[int, Query(ge=1, le=100)] = 5,
-                    threshold: Annotated[float, Query(ge=0.0, le=1.0)] = THRESHOLD,
-                    cutoff: Annotated[float, Query(ge=0.0, le=1.0)] = 0.5,
-                    include_dataset: Annotated[list[str] | None, Query()] = None,
-                    exclude_dataset: Annotated[list[str] | None, Query()] = None,
-                    exclude_schema: Annotated[list[str] | None, Query()] = None,
-                    topics: Annotated[list[str] | None, Query()] = None,
-                    exclude_entity_ids: Annotated[list[str] | None, Query(max_length=50)] = None,
-                    changed_since: Annotated[str | None, Query()] = None) -> Response:
+                    limit: Annotated[int, Query(ge=1, le=100, description="Results per query.")] = 5,
+                    threshold: Annotated[float, Query(ge=0.0, le=1.0, description="Score from which a result "
+                                                      "is a match (`match: true`).")] = THRESHOLD,
+                    cutoff: Annotated[float, Query(ge=0.0, le=1.0, description="Lowest score returned "
+                                                   "(at most the threshold).")] = 0.5,
+                    include_dataset: Annotated[list[str] | None, Query(description="Only these datasets.")] = None,
+                    exclude_dataset: Annotated[list[str] | None, Query(description="Not these datasets.")] = None,
+                    exclude_schema: Annotated[list[str] | None, Query(description="Not these schemata.")] = None,
+                    topics: Annotated[list[str] | None, Query(description="Only entities with one of these "
+                                                              "topics.")] = None,
+                    exclude_entity_ids: Annotated[list[str] | None, Query(max_length=50, description="Never these "
+                                                                          "entities (cleared hits).")] = None,
+                    changed_since: Annotated[str | None, Query(description="Only entities added or modified "
+                                                               "since this date or ISO date-time (UTC).")] = None
+                    ) -> Response:
         """yente's query-by-example matcher: ``queries: {key: {schema, properties}}`` in,
         ``responses: {key: {status, results, total, query}}`` out. ``default`` is every list.
         Up to 500 queries a request; large requests are spread over the server's cores."""
@@ -487,7 +503,8 @@ def create_app(store: Any, refresh_seconds: float = 30.0, processes: int | None 
             specs.append(spec)
             echoes.append(echo)
         options = MatchOptions(dataset, limit, threshold, min(cutoff, threshold), include_dataset or [],
-                               exclude_dataset or [], exclude_schema or [], topics or [], exclude_entity_ids or [])
+                               exclude_dataset or [], exclude_schema or [], topics or [], exclude_entity_ids or [],
+                               _since(changed_since))
 
         def answer() -> bytes:
             return _match_response(store, served, names, specs, echoes, options)
@@ -513,6 +530,7 @@ class MatchOptions:
     exclude_schema: list[str]
     topics: list[str]
     exclude_entity_ids: list[str]
+    changed_since: datetime | None
 
 
 def _match_response(store: Any, served: Served, names: list[str], specs: list[QuerySpec],
@@ -521,14 +539,19 @@ def _match_response(store: Any, served: Served, names: list[str], specs: list[Qu
     excluded_ids = set(opt.exclude_entity_ids)
     found = served.pool.match(specs, limit=opt.limit * 3 + len(excluded_ids), threshold=opt.threshold,
                               cutoff=opt.cutoff)
-    chosen = []
-    for hits in found:
-        hits = [h for h in hits if (not scoped or scoped & set(h["datasets"]))
-                and not set(opt.exclude_dataset) & set(h["datasets"]) and h["schema"] not in opt.exclude_schema
-                and h["id"] not in excluded_ids and not excluded_ids & set(h["referents"])][:opt.limit]
-        chosen.append(hits)
+    kept = [[h for h in hits if (not scoped or scoped & set(h["datasets"]))
+             and not set(opt.exclude_dataset) & set(h["datasets"]) and h["schema"] not in opt.exclude_schema
+             and h["id"] not in excluded_ids and not excluded_ids & set(h["referents"])] for hits in found]
+    if opt.changed_since is not None:
+        dates = served.fetch_dates(store, {h["id"] for hits in kept for h in hits})
+        since = opt.changed_since.isoformat(timespec="seconds")
+        kept = [[h for h in hits if (dates.get(h["id"], {}).get("last_change") or "") >= since] for hits in kept]
+    chosen = [hits[:opt.limit] for hits in kept]
+    for hits in chosen:
         QUERIES.labels("alert" if any(h["match"] for h in hits) else "clear").inc()
-    records = served.fetch_records(store, {h["id"] for hits in chosen for h in hits})
+    ids = {h["id"] for hits in chosen for h in hits}
+    records = served.fetch_records(store, ids)
+    dates = served.fetch_dates(store, ids)
     responses: dict[str, Any] = {}
     for name, echo, hits in zip(names, echoes, chosen, strict=True):
         results = []
@@ -539,8 +562,7 @@ def _match_response(store: Any, served: Served, names: list[str], specs: list[Qu
             results.append({
                 "id": hit["id"], "caption": hit["caption"], "schema": hit["schema"], "properties": props,
                 "datasets": hit["datasets"], "referents": hit["referents"], "target": True,
-                "first_seen": None, "last_seen": None, "last_change": None,
-                "score": hit["score"], "match": hit["match"],
+                **dates.get(hit["id"], NO_DATES), "score": hit["score"], "match": hit["match"],
                 "features": {f["feature"]: f["value"] for f in hit["explanation"]["features"]},
                 "lists": hit["lists"], "explanation": hit["explanation"],
             })
@@ -548,6 +570,20 @@ def _match_response(store: Any, served: Served, names: list[str], specs: list[Qu
                            "total": {"value": len(results), "relation": "eq"}, "query": echo}
     return orjson.dumps({"responses": responses, "matcher": {"name": "redflags", "threshold": opt.threshold},
                          "limit": opt.limit})
+
+
+NO_DATES = {"first_seen": None, "last_seen": None, "last_change": None}
+
+
+def _since(value: str | None) -> datetime | None:
+    """yente's ``changed_since``: a date or an ISO date-time (UTC unless it says otherwise)."""
+    if value is None or not value.strip():
+        return None
+    try:
+        when = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ApiError(400, f"changed_since: {value[:40]!r} is not an ISO date or date-time (e.g. 2024-01-31)") from None
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def _json(data: Any) -> Response:

@@ -32,6 +32,13 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _chunks(ids: Iterable[str], size: int = 5000) -> Iterator[list[str]]:
+    """Ids in sorted batches small enough for one ``IN (...)`` on every backend."""
+    wanted = sorted(set(ids))
+    for start in range(0, len(wanted), size):
+        yield wanted[start:start + size]
+
+
 def _iso(value: datetime | None) -> str | None:
     if value is None:
         return None
@@ -210,15 +217,38 @@ class Store:
 
     def records(self, entity_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """The stored records of these entities in the active versions, by id (unknown ids left out)."""
-        wanted = sorted(set(entity_ids))
-        if not wanted:
-            return {}
-        query = (sa.select(t.entities.c.entity_id, t.entity_data.c.data)
-                 .select_from(t.entities.join(t.entity_data, t.entities.c.hash == t.entity_data.c.hash)
-                              .join(t.versions, t.versions.c.id == t.entities.c.version_id))
-                 .where(t.versions.c.status == "active", t.entities.c.entity_id.in_(wanted)))
+        found: dict[str, dict[str, Any]] = {}
         with self.engine.connect() as conn:
-            return {entity_id: json.loads(data) for entity_id, data in conn.execute(query)}
+            for wanted in _chunks(entity_ids):
+                query = (sa.select(t.entities.c.entity_id, t.entity_data.c.data)
+                         .select_from(t.entities.join(t.entity_data, t.entities.c.hash == t.entity_data.c.hash)
+                                      .join(t.versions, t.versions.c.id == t.entities.c.version_id))
+                         .where(t.versions.c.status == "active", t.entities.c.entity_id.in_(wanted)))
+                found.update((entity_id, json.loads(data)) for entity_id, data in conn.execute(query))
+        return found
+
+    def change_dates(self, entity_ids: Iterable[str]) -> dict[str, dict[str, str | None]]:
+        """When each entity was first loaded (``first_seen``), last added or modified
+        (``last_change``) and last loaded (``last_seen``, its active version), as yente reports them."""
+        kept = t.versions.c.status.in_(("active", "superseded"))
+        dates: dict[str, dict[str, str | None]] = {}
+        with self.engine.connect() as conn:
+            for wanted in _chunks(entity_ids):
+                changed = (sa.select(t.changes.c.entity_id,
+                                     sa.func.min(sa.case((t.changes.c.kind == "added", t.versions.c.finished_at))),
+                                     sa.func.max(t.versions.c.finished_at))
+                           .join(t.versions, t.versions.c.id == t.changes.c.version_id)
+                           .where(kept, t.changes.c.kind.in_(("added", "modified")),
+                                  t.changes.c.entity_id.in_(wanted))
+                           .group_by(t.changes.c.entity_id))
+                seen = (sa.select(t.entities.c.entity_id, t.versions.c.finished_at)
+                        .join(t.versions, t.versions.c.id == t.entities.c.version_id)
+                        .where(t.versions.c.status == "active", t.entities.c.entity_id.in_(wanted)))
+                for entity_id, first, last in conn.execute(changed):
+                    dates[entity_id] = {"first_seen": _iso(first), "last_change": _iso(last), "last_seen": None}
+                for entity_id, at in conn.execute(seen):
+                    dates.setdefault(entity_id, {"first_seen": None, "last_change": None})["last_seen"] = _iso(at)
+        return dates
 
     def status(self) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:

@@ -72,6 +72,44 @@ def test_match_finds_and_explains(client: TestClient, keys: dict[str, str]) -> N
     assert top["id"] not in {r["id"] for r in only.json()["responses"]["q"]["results"]}
 
 
+def test_dates_and_changed_since(client: TestClient, keys: dict[str, str], store: Any, fixture_path: Any,
+                                 tmp_path: Any) -> None:
+    from datetime import UTC, datetime
+
+    body = {"queries": {"hik": {"schema": "Company", "properties": {"name": ["Hikvision Digital Technology"]}},
+                        "rim": {"schema": "Person", "properties": {"name": ["Rim Abbas"]}}}}
+
+    def found(**params: str) -> dict[str, list[dict[str, Any]]]:
+        resp = client.post("/match/default", params={"cutoff": "0.3", **params}, json=body,
+                           headers=auth(keys["analyst"]))
+        assert resp.status_code == 200, resp.text
+        return {k: v["results"] for k, v in resp.json()["responses"].items()}
+
+    first = found()
+    assert first["hik"] and first["rim"]
+    loaded = first["rim"][0]["first_seen"]
+    assert loaded and first["rim"][0]["last_change"] == loaded and first["rim"][0]["last_seen"] == loaded
+    assert found(changed_since="2000-01-01") == first
+    time.sleep(1.1)  # load times are kept to the second
+    between = datetime.now(UTC).isoformat(timespec="seconds")
+    time.sleep(1.1)
+    # A new version of the list in which only 'ABBAS, Rim' changed (a new title).
+    text = fixture_path("us_csl/good.csv").read_text(encoding="utf-8")
+    changed = tmp_path / "good.csv"
+    changed.write_text(text.replace("Scientific Studies and Research Center Employee", "Director"), encoding="utf-8")
+    ingest.load(store, [changed], force=True)
+    assert client.app.state.holder.refresh() is True
+    later = found(changed_since=between)
+    assert later["hik"] == []  # not changed since
+    rim = later["rim"][0]
+    assert rim["id"] == first["rim"][0]["id"] and rim["last_change"] > between
+    assert rim["first_seen"] == loaded and rim["last_seen"] == rim["last_change"]
+    assert found(changed_since=between.replace("+00:00", "Z"))["rim"][0]["id"] == rim["id"]
+    bad = client.post("/match/default", params={"changed_since": "last tuesday"}, json=body,
+                      headers=auth(keys["analyst"]))
+    assert bad.status_code == 400 and "changed_since" in bad.json()["detail"]
+
+
 @pytest.mark.parametrize("path, method, role", [
     ("/lists", "get", "viewer"), ("/entities/us_csl-30946", "get", "viewer"), ("/match/default", "post", "analyst"),
 ])
