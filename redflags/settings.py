@@ -46,7 +46,11 @@ SCREEN_CACHE = _env_int("REDFLAGS_SCREEN_CACHE", 50_000)
 """Distinct queries whose hits each screening worker remembers (vendor files repeat names); 0 turns it off."""
 
 API_RATE_LIMIT = _env_int("REDFLAGS_API_RATE_LIMIT", 1200)
-"""Requests per minute one API key may make (per server process); 0 turns the limit off."""
+"""Requests per minute one API key may make (across all server processes); 0 turns the limit off."""
+
+API_RATE_FILE = _env_str("REDFLAGS_API_RATE_FILE", "")
+"""Set by ``redflags serve --workers N`` for its processes: the file their shared rate-limit
+buckets live in. Not a setting to make by hand."""
 
 API_MATCH_PROCESSES = _env_int("REDFLAGS_API_MATCH_PROCESSES", max(0, (os.cpu_count() or 1) - 1))
 """Helper processes each server process forks to spread a many-query ``/match`` request over

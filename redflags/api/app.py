@@ -6,6 +6,7 @@ or ``Authorization: ApiKey <key>``) whose role is high enough. Errors have one s
 """
 
 import logging
+import os
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -27,6 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from redflags import settings
 from redflags.api.jobs import Jobs
 from redflags.api.keys import ROLES, allows, verify_key
+from redflags.api.limits import RateLimiter
 from redflags.api.pool import MatchPool, QuerySpec
 from redflags.batch.engine import versions_key
 from redflags.exc import QueryError, RedflagsError
@@ -140,30 +142,6 @@ class IndexHolder:
             self.current.pool.close()
 
 
-class RateLimiter:
-    """A token bucket per key: ``per_minute`` requests a minute, bursts up to the same number."""
-
-    def __init__(self, per_minute: int) -> None:
-        self.per_minute = per_minute
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
-
-    def take(self, key_id: str) -> float:
-        """0 when allowed, else the seconds until the next request would be."""
-        if self.per_minute <= 0:
-            return 0.0
-        rate = self.per_minute / 60.0
-        now = time.monotonic()
-        with self._lock:
-            tokens, last = self._buckets.get(key_id, (float(self.per_minute), now))
-            tokens = min(float(self.per_minute), tokens + (now - last) * rate)
-            if tokens < 1.0:
-                self._buckets[key_id] = (tokens, now)
-                return (1.0 - tokens) / rate
-            self._buckets[key_id] = (tokens - 1.0, now)
-            return 0.0
-
-
 REQUESTS = Counter("redflags_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram("redflags_http_request_seconds", "HTTP request latency", ["route"],
                     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
@@ -228,7 +206,7 @@ class Guard:
                 access_log.info(orjson.dumps({
                     "time": datetime.now(UTC).isoformat(timespec="milliseconds"), "method": scope["method"],
                     "path": scope["path"], "route": route, "status": status,
-                    "ms": round(elapsed * 1000, 2), "key": scope.get(KEY_SCOPE),
+                    "ms": round(elapsed * 1000, 2), "key": scope.get(KEY_SCOPE), "pid": os.getpid(),
                     "client": client[0] if client else None}).decode())
 
 
@@ -290,7 +268,7 @@ def create_app(store: Any, refresh_seconds: float = 30.0, processes: int | None 
                   responses={401: {"model": ErrorResponse}, 403: {"model": ErrorResponse},
                              413: {"model": ErrorResponse}, 429: {"model": ErrorResponse}})
     app.state.holder, app.state.store = holder, store
-    limiter = RateLimiter(settings.API_RATE_LIMIT)
+    limiter = RateLimiter(settings.API_RATE_LIMIT, settings.API_RATE_FILE or None)
     app.add_middleware(Guard)
 
     def refresher() -> None:
@@ -341,7 +319,7 @@ def create_app(store: Any, refresh_seconds: float = 30.0, processes: int | None 
             request.scope[KEY_SCOPE] = key["id"]
             if not allows(key["role"], role):
                 raise ApiError(403, f"this needs the {role} role; the key {key['id']} has {key['role']}")
-            wait = limiter.take(key["id"])
+            wait = limiter.take(key["id"], time.monotonic())
             if wait > 0:
                 raise ApiError(429, f"rate limit of {limiter.per_minute} requests a minute reached for key "
                                     f"{key['id']}", {"Retry-After": str(max(1, round(wait)))})

@@ -549,7 +549,15 @@ def serve(obj: Context, host: str, port: int, workers: int) -> None:
         configure_access_log()
         uvicorn.run(create_app(obj.store), host=host, port=port, log_level="info", access_log=False)
         return
-    # Each server process imports redflags.api.server afresh and reads the database URL from here.
+    import tempfile
+
+    from redflags.api.limits import FileBuckets
+
+    # Each server process imports redflags.api.server afresh and reads the database URL, and
+    # the file the processes keep their shared rate-limit buckets in, from here.
     os.environ["REDFLAGS_DB"] = obj.store.url
-    uvicorn.run("redflags.api.server:app", host=host, port=port, workers=workers, log_level="info",
-                access_log=False)
+    shm = Path("/dev/shm")
+    with tempfile.TemporaryDirectory(prefix="redflags-serve-", dir=shm if shm.is_dir() else None) as folder:
+        os.environ["REDFLAGS_API_RATE_FILE"] = str(FileBuckets.create(Path(folder) / "rate-limits"))
+        uvicorn.run("redflags.api.server:app", host=host, port=port, workers=workers, log_level="info",
+                    access_log=False)

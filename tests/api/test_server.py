@@ -1,5 +1,6 @@
 """``redflags serve`` as a real server on loopback: lists swapped under load, slow clients."""
 
+import json
 import shutil
 import socket
 import subprocess
@@ -24,6 +25,27 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def serve(store: Any, tmp_path: Path, env: dict[str, str], stderr: Any = subprocess.DEVNULL
+          ) -> tuple[subprocess.Popen[bytes], str]:
+    """``redflags serve --workers 2`` on a free loopback port, once every process answers."""
+    port = free_port()
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "redflags"), "--db", store.url, "serve", "--port",
+                             str(port), "--workers", "2"],
+                            env={"REDFLAGS_HOME": str(tmp_path / "home"), "PATH": "/usr/bin:/bin", **env},
+                            stdout=subprocess.DEVNULL, stderr=stderr)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    ready = 0  # each process builds its own index: new connections must keep finding one ready
+    while ready < 10:
+        try:
+            ready = ready + 1 if httpx.get(f"{base}/readyz", timeout=1).status_code == 200 else 0
+        except httpx.HTTPError:
+            ready = 0
+        assert proc.poll() is None and time.monotonic() < deadline, "the server did not become ready"
+        time.sleep(0.01 if ready else 0.2)
+    return proc, base
+
+
 @pytest.fixture
 def server(store: Any, fixture_path: Any, tmp_path: Path) -> Iterator[tuple[str, dict[str, str], Path]]:
     ingest.load(store, [fixture_path("us_csl/good.csv")], force=True)
@@ -34,26 +56,32 @@ def server(store: Any, fixture_path: Any, tmp_path: Path) -> Iterator[tuple[str,
     mirror = tmp_path / "mirror"
     mirror.mkdir()
     shutil.copy(fixture_path("un_sc/good.xml"), mirror / "un.xml")
-    port = free_port()
-    env = {"REDFLAGS_SOURCES": str(sources), "REDFLAGS_HOME": str(tmp_path / "home"), "PATH": "/usr/bin:/bin",
-           "REDFLAGS_API_RATE_LIMIT": "0"}
-    proc = subprocess.Popen([str(Path(sys.executable).parent / "redflags"), "--db", store.url, "serve", "--port", str(port),
-                             "--workers", "2"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        assert proc.poll() is None and time.monotonic() < deadline, "the server did not become ready"
-        time.sleep(0.2)
+    proc, base = serve(store, tmp_path, {"REDFLAGS_SOURCES": str(sources), "REDFLAGS_API_RATE_LIMIT": "0"})
     try:
         yield base, keys, mirror
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_rate_limit_holds_across_server_processes(store: Any, fixture_path: Any, tmp_path: Path) -> None:
+    ingest.load(store, [fixture_path("us_csl/good.csv")], force=True)
+    key_id, key = create_key(store, "viewer")
+    log = tmp_path / "access.log"
+    with log.open("wb") as stderr:
+        proc, base = serve(store, tmp_path, {"REDFLAGS_API_RATE_LIMIT": "10"}, stderr)
+        try:
+            # a new connection each time, so the kernel hands them to both processes
+            codes = [httpx.get(f"{base}/lists", headers={"Authorization": f"Bearer {key}"}).status_code
+                     for _ in range(24)]
+        finally:
+            proc.terminate()
+            proc.wait(10)
+    assert codes.count(200) == 10 and codes.count(429) == 14, codes
+    lines = [json.loads(x) for x in log.read_text().splitlines() if x.startswith("{")]
+    answered = [x for x in lines if x["path"] == "/lists"]
+    assert len(answered) == 24 and {x["key"] for x in answered} == {key_id}
+    assert len({x["pid"] for x in answered}) == 2  # both processes served, and shared one limit
 
 
 def test_lists_swap_atomically_under_load(server: tuple[str, dict[str, str], Path]) -> None:
