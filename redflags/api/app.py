@@ -38,6 +38,9 @@ from redflags.screen.screen import Screener
 log = logging.getLogger("redflags.api")
 
 MAX_QUERIES = 500
+REFRESH_SECONDS = 5.0
+"""How often a server process checks for new list versions (a one-row-per-list query); a new
+index is then built aside and swapped in whole."""
 INLINE_QUERIES = 4
 """Requests with at most this many queries are matched on the event loop: a thread hand-off
 costs more than the ~1 ms a query takes, and a Python thread could not run beside it anyway."""
@@ -126,7 +129,7 @@ class IndexHolder:
 
     def refresh(self) -> bool:
         with self._lock:
-            key = versions_key(self.store.active_versions())
+            key = versions_key({d: {"version": v} for d, v in self.store.active_version_ids().items()})
             if not key or (self.current is not None and self.current.key == key):
                 return False
             start = time.perf_counter()
@@ -244,7 +247,7 @@ class KeyCache:
         return record
 
 
-def create_app(store: Any, refresh_seconds: float = 30.0, processes: int | None = None) -> FastAPI:
+def create_app(store: Any, refresh_seconds: float = REFRESH_SECONDS, processes: int | None = None) -> FastAPI:
     """The API over ``store``. ``processes``: helper processes for many-query ``/match``
     requests (default ``REDFLAGS_API_MATCH_PROCESSES``)."""
     holder = IndexHolder(store, settings.API_MATCH_PROCESSES if processes is None else processes)
@@ -491,7 +494,7 @@ def create_app(store: Any, refresh_seconds: float = 30.0, processes: int | None 
             content = answer()
         else:
             content = await run_in_threadpool(answer)
-        return Response(content, media_type="application/json")
+        return Response(content, media_type="application/json", headers={"X-Redflags-Lists": served.key})
 
     app.state.roles = ROLES
     return app

@@ -326,6 +326,12 @@ class Store:
 
     # --- screening runs ---------------------------------------------------------------
 
+    def active_version_ids(self) -> dict[str, int]:
+        """The active version of each dataset: one small query, cheap enough to poll."""
+        with self.engine.connect() as conn:
+            return dict(conn.execute(sa.select(t.versions.c.dataset, t.versions.c.id)
+                                     .where(t.versions.c.status == "active")).all())
+
     def active_versions(self) -> dict[str, dict[str, Any]]:
         """The version screened against, per dataset: id, entity count, data date, files."""
         return {d["dataset"]: {"version": d["active"]["version"], "entities": d["active"]["entities"],

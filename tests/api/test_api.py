@@ -354,3 +354,24 @@ def test_screen_job_survives_a_server_restart(store: Any, fixture_path: Any, key
         lines = second.get(f"/screen/{job_id}/results", headers=auth(keys["analyst"])).text.splitlines()
         assert len(lines) == 40000
     assert "resumed after row" in " ".join((folder / "log.txt").read_text(encoding="utf-8").split())
+
+
+def test_a_list_loaded_elsewhere_is_picked_up(store: Any, fixture_path: Any) -> None:
+    # `redflags lists update` in another process: the server's refresher notices the new
+    # active version and swaps a new index in, with no request in between failing.
+    ingest.load(store, [fixture_path("us_csl/good.csv")], force=True)
+    with TestClient(create_app(store, refresh_seconds=0.2, processes=0)) as c:
+        deadline = time.monotonic() + 30
+        while c.get("/readyz").status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        before = c.get("/readyz").json()["lists"]
+        ingest.load(store, [fixture_path("un_sc/good.xml")], force=True)
+        key = create_key(store, "analyst")[1]
+        seen = set()
+        while time.monotonic() < deadline:
+            resp = c.post("/match/default", json=YENTE_EXAMPLE, headers=auth(key))
+            assert resp.status_code == 200
+            seen.add(resp.headers["X-Redflags-Lists"])
+            if "un_sc" in resp.headers["X-Redflags-Lists"]:
+                break
+        assert seen <= {before, c.get("/readyz").json()["lists"]} and "un_sc" in c.get("/readyz").json()["lists"]

@@ -89,6 +89,8 @@ def test_lists_swap_atomically_under_load(server: tuple[str, dict[str, str], Pat
     body = {"queries": {"q": {"schema": "Company", "properties": {"name": ["Hikvision Digital Technology"]}}}}
     failures: list[str] = []
     answered = [0]
+    seen: set[str] = set()
+    before = httpx.get(f"{base}/readyz").json()["lists"]
     stop = threading.Event()
 
     def hammer() -> None:
@@ -97,6 +99,7 @@ def test_lists_swap_atomically_under_load(server: tuple[str, dict[str, str], Pat
                 resp = c.post("/match/default", json=body)
                 if resp.status_code != 200 or not resp.json()["responses"]["q"]["results"]:
                     failures.append(f"{resp.status_code} {resp.text[:200]}")
+                seen.add(resp.headers.get("X-Redflags-Lists", "none"))
                 answered[0] += 1
 
     threads = [threading.Thread(target=hammer) for _ in range(8)]
@@ -111,6 +114,9 @@ def test_lists_swap_atomically_under_load(server: tuple[str, dict[str, str], Pat
         t.join()
     assert resp.status_code == 200, resp.text
     assert failures == [] and answered[0] > 50
+    # every answer names the one index it came from: the old lists, or the old and the new
+    after = f"un_sc:{resp.json()['results'][0]['version']},{before}"
+    assert before in seen and seen <= {before, after}
     # the other server process picks the new version up on its own refresh; this one swapped at once
     ready = httpx.get(f"{base}/readyz").json()
     assert "un_sc" in ready["lists"] or resp.json()["index_swapped"]
