@@ -9,9 +9,9 @@ import logging
 import os
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -34,6 +34,7 @@ from redflags.batch.engine import versions_key
 from redflags.exc import QueryError, RedflagsError
 from redflags.match import THRESHOLD
 from redflags.screen.screen import Screener
+from redflags.store.sql import EntityDates
 
 log = logging.getLogger("redflags.api")
 
@@ -44,7 +45,6 @@ index is then built aside and swapped in whole."""
 INLINE_QUERIES = 4
 """Requests with at most this many queries are matched on the event loop: a thread hand-off
 costs more than the ~1 ms a query takes, and a Python thread could not run beside it anyway."""
-RECORD_CACHE = 50_000
 SQL_INT_MAX = 2**63 - 1
 """The widest integer SQLite and PostgreSQL bigint columns hold; larger ids are refused with 422."""
 KEY_CACHE_SECONDS = 5.0
@@ -82,32 +82,40 @@ class EntityMatchQuery(BaseModel):
 
 @dataclass
 class Served:
-    """One index being served, with what requests against it share."""
+    """One index being served, and what responses need of each entity, gathered while it is
+    built so that answering a query touches no database."""
 
     key: str
     """The list versions it was built from."""
     screener: Screener
     pool: MatchPool
-    records: dict[str, dict[str, Any]] = field(default_factory=dict)
-    """Stored records already fetched for responses, by entity id (a version's records never change)."""
-    dates: dict[str, dict[str, str | None]] = field(default_factory=dict)
-    """first_seen / last_seen / last_change already fetched, by entity id."""
+    properties: dict[str, bytes]
+    """Each entity's properties, as the JSON that goes into responses."""
+    topics: dict[str, frozenset[str]]
+    """The topics of the entities that have any."""
+    dates: dict[str, EntityDates]
 
-    def fetch_records(self, store: Any, ids: set[str]) -> dict[str, dict[str, Any]]:
-        return _through_cache(self.records, ids, store.records)
+    @classmethod
+    def build(cls, store: Any, key: str, processes: int) -> "Served":
+        properties: dict[str, bytes] = {}
+        topics: dict[str, frozenset[str]] = {}
 
-    def fetch_dates(self, store: Any, ids: set[str]) -> dict[str, dict[str, str | None]]:
-        return _through_cache(self.dates, ids, store.change_dates)
+        def records() -> Iterator[dict[str, Any]]:
+            for record in store.iter_records():
+                props = record.get("properties") or {}
+                properties[record["id"]] = orjson.dumps(props)
+                if props.get("topics"):
+                    topics[record["id"]] = frozenset(props["topics"])
+                yield record
 
+        screener = Screener(records())
+        return cls(key, screener, MatchPool(screener, processes), properties, topics, store.change_dates())
 
-def _through_cache(cache: dict[str, Any], ids: set[str], fetch: Callable[[list[str]], dict[str, Any]]
-                   ) -> dict[str, Any]:
-    missing = [i for i in ids if i not in cache]
-    if missing:
-        if len(cache) > RECORD_CACHE:
-            cache.clear()
-        cache.update(fetch(missing))
-    return {i: value for i in ids if (value := cache.get(i)) is not None}
+    def entity_json(self, entity_id: str) -> orjson.Fragment:
+        return orjson.Fragment(self.properties.get(entity_id, b"{}"))
+
+    def dates_of(self, entity_id: str) -> dict[str, str | None]:
+        return self.dates.get(entity_id, NO_DATES)._asdict()
 
 
 class IndexHolder:
@@ -133,8 +141,7 @@ class IndexHolder:
             if not key or (self.current is not None and self.current.key == key):
                 return False
             start = time.perf_counter()
-            screener = Screener.from_store(self.store)
-            previous, self.current = self.current, Served(key, screener, MatchPool(screener, self.processes))
+            previous, self.current = self.current, Served.build(self.store, key, self.processes)
             if previous is not None:
                 previous.pool.close()
             log.info("index %s ready in %.1f s", key, time.perf_counter() - start)
@@ -355,12 +362,10 @@ def create_app(store: Any, refresh_seconds: float = REFRESH_SECONDS, processes: 
         served = holder.get()
         _check_dataset(dataset, served.key)
         hits = served.pool.match([([q], schema or "", [], [], [])], limit=100, threshold=THRESHOLD, cutoff=0.3)[0]
-        records = served.fetch_records(store, {h["id"] for h in hits})
         wanted_countries = {c.lower() for c in countries or []}
         results = []
         for hit in hits:
-            record = records.get(hit["id"], {})
-            props = record.get("properties", {})
+            props = orjson.loads(served.properties.get(hit["id"], b"{}"))
             if dataset not in ("default", "all") and dataset not in hit["datasets"]:
                 continue
             if schema and hit["schema"] != schema:
@@ -488,7 +493,7 @@ def create_app(store: Any, refresh_seconds: float = REFRESH_SECONDS, processes: 
                                _since(changed_since))
 
         def answer() -> bytes:
-            return _match_response(store, served, names, specs, echoes, options)
+            return _match_response(served, names, specs, echoes, options)
 
         if len(specs) <= INLINE_QUERIES:
             content = answer()
@@ -514,7 +519,7 @@ class MatchOptions:
     changed_since: datetime | None
 
 
-def _match_response(store: Any, served: Served, names: list[str], specs: list[QuerySpec],
+def _match_response(served: Served, names: list[str], specs: list[QuerySpec],
                     echoes: list[dict[str, Any]], opt: MatchOptions) -> bytes:
     scoped = set(opt.include_dataset) or ({opt.dataset} if opt.dataset not in ("default", "all") else set())
     excluded_ids = set(opt.exclude_entity_ids)
@@ -524,36 +529,31 @@ def _match_response(store: Any, served: Served, names: list[str], specs: list[Qu
              and not set(opt.exclude_dataset) & set(h["datasets"]) and h["schema"] not in opt.exclude_schema
              and h["id"] not in excluded_ids and not excluded_ids & set(h["referents"])] for hits in found]
     if opt.changed_since is not None:
-        dates = served.fetch_dates(store, {h["id"] for hits in kept for h in hits})
         since = opt.changed_since.isoformat(timespec="seconds")
-        kept = [[h for h in hits if (dates.get(h["id"], {}).get("last_change") or "") >= since] for hits in kept]
-    chosen = [hits[:opt.limit] for hits in kept]
-    for hits in chosen:
-        QUERIES.labels("alert" if any(h["match"] for h in hits) else "clear").inc()
-    ids = {h["id"] for hits in chosen for h in hits}
-    records = served.fetch_records(store, ids)
-    dates = served.fetch_dates(store, ids)
+        kept = [[h for h in hits if (served.dates.get(h["id"], NO_DATES).last_change or "") >= since]
+                for hits in kept]
+    if opt.topics:
+        wanted_topics = set(opt.topics)
+        kept = [[h for h in hits if wanted_topics & served.topics.get(h["id"], frozenset())] for hits in kept]
     responses: dict[str, Any] = {}
-    for name, echo, hits in zip(names, echoes, chosen, strict=True):
-        results = []
-        for hit in hits:
-            props = records.get(hit["id"], {}).get("properties", {})
-            if opt.topics and not set(opt.topics) & set(props.get("topics", [])):
-                continue
-            results.append({
-                "id": hit["id"], "caption": hit["caption"], "schema": hit["schema"], "properties": props,
-                "datasets": hit["datasets"], "referents": hit["referents"], "target": True,
-                **dates.get(hit["id"], NO_DATES), "score": hit["score"], "match": hit["match"],
-                "features": {f["feature"]: f["value"] for f in hit["explanation"]["features"]},
-                "lists": hit["lists"], "explanation": hit["explanation"],
-            })
+    for name, echo, all_hits in zip(names, echoes, kept, strict=True):
+        hits = all_hits[:opt.limit]
+        QUERIES.labels("alert" if any(h["match"] for h in hits) else "clear").inc()
+        results = [{
+            "id": hit["id"], "caption": hit["caption"], "schema": hit["schema"],
+            "properties": served.entity_json(hit["id"]), "datasets": hit["datasets"],
+            "referents": hit["referents"], "target": True, **served.dates_of(hit["id"]),
+            "score": hit["score"], "match": hit["match"],
+            "features": {f["feature"]: f["value"] for f in hit["explanation"]["features"]},
+            "lists": hit["lists"], "explanation": hit["explanation"],
+        } for hit in hits]
         responses[name] = {"status": 200, "results": results,
                            "total": {"value": len(results), "relation": "eq"}, "query": echo}
     return orjson.dumps({"responses": responses, "matcher": {"name": "redflags", "threshold": opt.threshold},
                          "limit": opt.limit})
 
 
-NO_DATES = {"first_seen": None, "last_seen": None, "last_change": None}
+NO_DATES = EntityDates(None, None, None)
 
 
 def _since(value: str | None) -> datetime | None:

@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from alembic import command
@@ -30,6 +30,12 @@ BATCH = 2000
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+class EntityDates(NamedTuple):
+    first_seen: str | None
+    last_seen: str | None
+    last_change: str | None
 
 
 def _chunks(ids: Iterable[str], size: int = 5000) -> Iterator[list[str]]:
@@ -227,27 +233,40 @@ class Store:
                 found.update((entity_id, json.loads(data)) for entity_id, data in conn.execute(query))
         return found
 
-    def change_dates(self, entity_ids: Iterable[str]) -> dict[str, dict[str, str | None]]:
-        """When each entity was first loaded (``first_seen``), last added or modified
-        (``last_change``) and last loaded (``last_seen``, its active version), as yente reports them."""
+    def change_dates(self, entity_ids: Iterable[str] | None = None) -> dict[str, EntityDates]:
+        """When each entity of the active versions (or each of ``entity_ids``) was first loaded,
+        last loaded (its active version) and last added or modified, as yente reports them."""
         kept = t.versions.c.status.in_(("active", "superseded"))
-        dates: dict[str, dict[str, str | None]] = {}
+        changed = (sa.select(t.changes.c.entity_id,
+                             sa.func.min(sa.case((t.changes.c.kind == "added", t.versions.c.finished_at))),
+                             sa.func.max(t.versions.c.finished_at))
+                   .join(t.versions, t.versions.c.id == t.changes.c.version_id)
+                   .where(kept, t.changes.c.kind.in_(("added", "modified")))
+                   .group_by(t.changes.c.entity_id))
+        seen = (sa.select(t.entities.c.entity_id, t.versions.c.finished_at)
+                .join(t.versions, t.versions.c.id == t.entities.c.version_id)
+                .where(t.versions.c.status == "active"))
+        texts: dict[datetime | None, str | None] = {}  # one string per load time, shared
+
+        def iso(value: datetime | None) -> str | None:
+            if value not in texts:
+                texts[value] = _iso(value)
+            return texts[value]
+
+        dates: dict[str, EntityDates] = {}
+        batches = [None] if entity_ids is None else list(_chunks(entity_ids))
         with self.engine.connect() as conn:
-            for wanted in _chunks(entity_ids):
-                changed = (sa.select(t.changes.c.entity_id,
-                                     sa.func.min(sa.case((t.changes.c.kind == "added", t.versions.c.finished_at))),
-                                     sa.func.max(t.versions.c.finished_at))
-                           .join(t.versions, t.versions.c.id == t.changes.c.version_id)
-                           .where(kept, t.changes.c.kind.in_(("added", "modified")),
-                                  t.changes.c.entity_id.in_(wanted))
-                           .group_by(t.changes.c.entity_id))
-                seen = (sa.select(t.entities.c.entity_id, t.versions.c.finished_at)
-                        .join(t.versions, t.versions.c.id == t.entities.c.version_id)
-                        .where(t.versions.c.status == "active", t.entities.c.entity_id.in_(wanted)))
-                for entity_id, first, last in conn.execute(changed):
-                    dates[entity_id] = {"first_seen": _iso(first), "last_change": _iso(last), "last_seen": None}
-                for entity_id, at in conn.execute(seen):
-                    dates.setdefault(entity_id, {"first_seen": None, "last_change": None})["last_seen"] = _iso(at)
+            for wanted in batches:
+                these_changed, these_seen = changed, seen
+                if wanted is not None:
+                    these_changed = changed.where(t.changes.c.entity_id.in_(wanted))
+                    these_seen = seen.where(t.entities.c.entity_id.in_(wanted))
+                changes: dict[str, tuple[str | None, str | None]] = {}
+                for entity_id, first, last in conn.execute(these_changed):
+                    changes[entity_id] = (iso(first), iso(last))
+                for entity_id, at in conn.execute(these_seen):
+                    first, last = changes.get(entity_id, (None, None))
+                    dates[entity_id] = EntityDates(first, iso(at), last)
         return dates
 
     def status(self) -> list[dict[str, Any]]:
