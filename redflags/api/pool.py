@@ -10,7 +10,10 @@ the slices run on all cores instead of the one a Python thread can use.
 import logging
 import math
 import multiprocessing as mp
+import os
+import signal
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -43,6 +46,21 @@ def _helper(specs: Sequence[QuerySpec], limit: int, threshold: float, cutoff: fl
     return match_specs(_INHERITED, specs, limit, threshold, cutoff)
 
 
+def _start_helper(parent: int) -> None:
+    """In a new helper: the default signal handlers (not the server's, which only ask a server
+    loop the helper does not run to stop), and exit once the server process that forked it is
+    gone, however it went (a SIGKILL leaves it no chance to stop its helpers)."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def _ready() -> bool:
     return _INHERITED is not None
 
@@ -63,7 +81,8 @@ class MatchPool:
         with self._lock:
             if self._executor is None and not self._closed:
                 _INHERITED = self.screener
-                executor = ProcessPoolExecutor(self.processes, mp_context=mp.get_context("fork"))
+                executor = ProcessPoolExecutor(self.processes, mp_context=mp.get_context("fork"),
+                                               initializer=_start_helper, initargs=(os.getpid(),))
                 try:
                     # The helpers fork on the first task: make that happen now, while
                     # _INHERITED is this pool's screener.

@@ -137,3 +137,32 @@ def test_a_slow_client_does_not_block_others(server: tuple[str, dict[str, str], 
         assert time.monotonic() - start < 5
     finally:
         slow.close()
+
+
+@pytest.mark.parametrize("how", ["terminate", "kill"])
+def test_no_process_outlives_the_server(store: Any, fixture_path: Any, tmp_path: Path, how: str) -> None:
+    import psutil
+
+    from redflags.api.pool import SPREAD_FROM
+
+    ingest.load(store, [fixture_path("us_csl/good.csv")], force=True)
+    key = create_key(store, "analyst")[1]
+    proc, base = serve(store, tmp_path, {"REDFLAGS_API_RATE_LIMIT": "0", "REDFLAGS_API_MATCH_PROCESSES": "1"})
+    try:
+        body = {"queries": {f"q{n}": {"schema": "Company", "properties": {"name": [f"Hikvision {n}"]}}
+                            for n in range(SPREAD_FROM * 2)}}
+        for _ in range(4):  # new connections, so both server processes get a large request
+            resp = httpx.post(f"{base}/match/default", json=body, headers={"Authorization": f"Bearer {key}"},
+                              timeout=60)
+            assert resp.status_code == 200
+        family = psutil.Process(proc.pid).children(recursive=True)
+        assert len(family) >= 3  # two server processes and at least one helper
+    finally:
+        if how == "kill":  # the whole family at once: no process gets to stop its helpers
+            for p in [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=False)]:
+                p.kill()  # the server and its worker processes, not the helpers they forked
+        else:
+            proc.terminate()
+        proc.wait(20)
+    gone, alive = psutil.wait_procs(family, timeout=15)
+    assert alive == [], [p.cmdline() for p in alive]
