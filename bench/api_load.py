@@ -158,6 +158,22 @@ def start_server(url: str, workers: int, env: dict[str, str]) -> tuple[subproces
     return server, port
 
 
+def memory(pid: int) -> str:
+    """RSS and PSS (shared pages divided among their sharers) of the server's processes."""
+    try:
+        import psutil
+    except ImportError:
+        return "memory: psutil not installed"
+    family = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+    rss = pss = 0
+    for proc in family:
+        info = proc.memory_full_info()
+        rss += info.rss
+        pss += info.pss
+    return (f"memory of the {len(family)} server processes (supervisor, workers, helpers): RSS {rss / 2**20:,.0f} MB, "
+            f"PSS {pss / 2**20:,.0f} MB")
+
+
 def line(label: str, lat: list[float], elapsed: float, errors: int) -> str:
     failed = f", {errors} failed" if errors else ""
     return (f"  {label}: {len(lat) / elapsed:,.0f} requests/s; p50 {statistics.median(lat) * 1000:.1f} ms, "
@@ -218,6 +234,7 @@ def main() -> int:
         qps, secs = asyncio.run(batches(port, big, args.batches))
         print(f"batch /match, 500 queries a request, {args.batches} requests one after another: {qps:,.0f} queries/s "
               f"(request p50 {statistics.median(secs):.2f} s), helper processes on")
+        print(memory(server.pid))
     finally:
         server.terminate()
         server.wait(20)
