@@ -425,15 +425,22 @@ def create_app(store: Any, refresh_seconds: float = REFRESH_SECONDS, processes: 
         job_id = jobs.submit(file.filename or "", file.file, args, key["id"])
         return {"id": job_id, "status": "queued"}
 
-    @app.get("/screen/{job_id}", tags=["Screening"], dependencies=[Depends(require("analyst"))],
-             responses={404: {"model": ErrorResponse}})
-    def screen_status(job_id: str) -> dict[str, Any]:
+    def own_job(job_id: str, key: dict[str, Any]) -> None:
+        """A job is seen only by the key that submitted it, and by admins (to anyone else it
+        does not exist)."""
+        if key["role"] != "admin" and jobs.owner(job_id) != key["id"]:
+            raise ApiError(404, f"no screening job {job_id!r}")
+
+    @app.get("/screen/{job_id}", tags=["Screening"], responses={404: {"model": ErrorResponse}})
+    def screen_status(job_id: str, key: Annotated[dict[str, Any], Depends(require("analyst"))]) -> dict[str, Any]:
+        own_job(job_id, key)
         return jobs.status(job_id)
 
-    @app.get("/screen/{job_id}/results", tags=["Screening"], dependencies=[Depends(require("analyst"))],
+    @app.get("/screen/{job_id}/results", tags=["Screening"],
              responses={404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}})
-    def screen_results(job_id: str, format: Annotated[str, Query(pattern="^(jsonl|csv|xlsx|html)$")] = "jsonl"
-                       ) -> FileResponse:
+    def screen_results(job_id: str, key: Annotated[dict[str, Any], Depends(require("analyst"))],
+                       format: Annotated[str, Query(pattern="^(jsonl|csv|xlsx|html)$")] = "jsonl") -> FileResponse:
+        own_job(job_id, key)
         try:
             path = jobs.results(job_id, format)
         except QueryError as exc:

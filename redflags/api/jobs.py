@@ -35,6 +35,11 @@ class Jobs:
             raise NotFoundError(f"no screening job {job_id!r}")
         return self.root / job_id
 
+    def owner(self, job_id: str) -> str:
+        """The id of the API key that submitted the job."""
+        meta = json.loads((self._dir(job_id) / "job.json").read_text(encoding="utf-8"))
+        return str(meta["key"])
+
     def submit(self, filename: str, data: IO[bytes], args: list[str], key_id: str) -> str:
         job_id = uuid.uuid4().hex[:16]
         folder = self.root / job_id

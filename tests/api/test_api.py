@@ -318,6 +318,11 @@ def test_screen_job_upload_poll_and_results(client: TestClient, keys: dict[str, 
     xlsx = client.get(f"/screen/{job_id}/results?format=xlsx", headers=auth(keys["analyst"]))
     assert xlsx.content[:2] == b"PK"
     assert client.get("/screen/nope", headers=auth(keys["analyst"])).status_code == 404
+    # another analyst's key does not see the job at all; an admin's does
+    other = create_key(client.app.state.store, "analyst")[1]
+    assert client.get(f"/screen/{job_id}", headers=auth(other)).status_code == 404
+    assert client.get(f"/screen/{job_id}/results", headers=auth(other)).status_code == 404
+    assert client.get(f"/screen/{job_id}", headers=auth(keys["admin"])).json()["status"] == "done"
     assert client.get(f"/screen/{job_id}/results?format=pdf", headers=auth(keys["analyst"])).status_code == 400
 
 
