@@ -14,7 +14,7 @@ from redflags.api.keys import create_key
 from redflags.cli import main
 
 # The two example queries of yente's /match documentation, as an existing client sends them.
-YENTE_EXAMPLE = {
+YENTE_EXAMPLE: dict[str, Any] = {
     "queries": {
         "entity1": {"schema": "Person", "properties": {"name": ["John Doe"], "birthDate": ["1975-04-21"],
                                                         "nationality": ["us"]}},
@@ -38,6 +38,10 @@ def client(store: Any, fixture_path: Any) -> Iterator[TestClient]:
 @pytest.fixture
 def keys(store: Any) -> dict[str, str]:
     return {role: create_key(store, role)[1] for role in ("viewer", "analyst", "admin")}
+
+
+def app_state(client: TestClient) -> Any:
+    return client.app.state  # type: ignore[attr-defined]
 
 
 def auth(key: str, scheme: str = "Bearer") -> dict[str, str]:
@@ -98,7 +102,7 @@ def test_dates_and_changed_since(client: TestClient, keys: dict[str, str], store
     changed = tmp_path / "good.csv"
     changed.write_text(text.replace("Scientific Studies and Research Center Employee", "Director"), encoding="utf-8")
     ingest.load(store, [changed], force=True)
-    assert client.app.state.holder.refresh() is True
+    assert app_state(client).holder.refresh() is True
     later = found(changed_since=between)
     assert later["hik"] == []  # not changed since
     rim = later["rim"][0]
@@ -133,8 +137,9 @@ def test_revoked_key_is_refused(client: TestClient, store: Any) -> None:
     key_id, key = create_key(store, "viewer")
     assert client.get("/lists", headers=auth(key)).status_code == 200
     store.revoke_key(key_id)
-    client.app.state  # noqa: B018 - the same app; its key cache lasts a few seconds
     from redflags.api import app as app_module
+
+    # the app's key cache still holds the key for a few seconds
 
     deadline = time.monotonic() + app_module.KEY_CACHE_SECONDS + 2
     while client.get("/lists", headers=auth(key)).status_code != 401:
@@ -319,7 +324,7 @@ def test_screen_job_upload_poll_and_results(client: TestClient, keys: dict[str, 
     assert xlsx.content[:2] == b"PK"
     assert client.get("/screen/nope", headers=auth(keys["analyst"])).status_code == 404
     # another analyst's key does not see the job at all; an admin's does
-    other = create_key(client.app.state.store, "analyst")[1]
+    other = create_key(app_state(client).store, "analyst")[1]
     assert client.get(f"/screen/{job_id}", headers=auth(other)).status_code == 404
     assert client.get(f"/screen/{job_id}/results", headers=auth(other)).status_code == 404
     assert client.get(f"/screen/{job_id}", headers=auth(keys["admin"])).json()["status"] == "done"

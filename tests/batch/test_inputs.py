@@ -189,6 +189,6 @@ def test_oversized_names_are_row_errors_not_a_stalled_run() -> None:
     cols = detect_columns(["name", "alias"])
     _id, query, error = cols.query({"name": "ACME " * 300, "alias": "Acme"})
     assert error == "a name of 1,499 characters; names longer than 1,000 are not screened"
-    assert len(query["names"][0]) == 101
+    assert query is not None and len(query["names"][0]) == 101
     _id, _q, error = cols.query({"name": "Acme", "alias": ";".join(f"a{n}" for n in range(60))})
     assert error == "61 names; at most 50 per row are screened"
