@@ -46,7 +46,7 @@ INLINE_QUERIES = 4
 """Requests with at most this many queries are matched on the event loop: a thread hand-off
 costs more than the ~1 ms a query takes, and a Python thread could not run beside it anyway."""
 SQL_INT_MAX = 2**63 - 1
-"""The widest integer SQLite and PostgreSQL bigint columns hold; larger ids are refused with 422."""
+"""The widest integer SQLite and PostgreSQL bigint columns hold; larger ids are refused with 400."""
 KEY_CACHE_SECONDS = 5.0
 """A revoked key stops working within this many seconds."""
 
@@ -166,8 +166,9 @@ access_log = logging.getLogger("redflags.access")
 
 
 class Guard:
-    """Around every request: refuses a declared over-size body before reading it, counts and
-    times the request for ``/metrics`` and writes one access-log line naming the API key.
+    """Around every request: refuses an over-size body (at once when its length is declared,
+    else as its chunks arrive), counts and times the request for ``/metrics`` and writes one
+    access-log line naming the API key.
     (Plain ASGI: Starlette's ``BaseHTTPMiddleware`` costs a task and a stream per request.)"""
 
     def __init__(self, app: ASGIApp) -> None:
@@ -290,24 +291,22 @@ def create_app(store: Any, refresh_seconds: float = REFRESH_SECONDS, processes: 
             if stop.wait(refresh_seconds):
                 return
 
-    _error = error_response
-
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
-        return _error(exc.status, exc.detail, exc.headers)
+        return error_response(exc.status, exc.detail, exc.headers)
 
     @app.exception_handler(RedflagsError)
     async def _redflags_error(_request: Request, exc: RedflagsError) -> JSONResponse:
-        return _error(exc.status, exc.detail)
+        return error_response(exc.status, exc.detail)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return _error(exc.status_code, str(exc.detail))
+        return error_response(exc.status_code, str(exc.detail))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("%s %s failed", request.method, request.url.path)
-        return _error(500, f"internal error ({type(exc).__name__}); it is logged on the server")
+        return error_response(500, f"internal error ({type(exc).__name__}); it is logged on the server")
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -315,7 +314,7 @@ def create_app(store: Any, refresh_seconds: float = REFRESH_SECONDS, processes: 
         for err in exc.errors()[:5]:
             where = ".".join(str(p) for p in err.get("loc", ()))
             parts.append(f"{where}: {err.get('msg')}")
-        return _error(400, "invalid request: " + "; ".join(parts))
+        return error_response(400, "invalid request: " + "; ".join(parts))
 
     def require(role: str) -> Callable[[Request], Awaitable[dict[str, Any]]]:
         async def dependency(request: Request) -> dict[str, Any]:
@@ -365,16 +364,16 @@ def create_app(store: Any, refresh_seconds: float = REFRESH_SECONDS, processes: 
         wanted_countries = {c.lower() for c in countries or []}
         results = []
         for hit in hits:
-            props = orjson.loads(served.properties.get(hit["id"], b"{}"))
             if dataset not in ("default", "all") and dataset not in hit["datasets"]:
                 continue
             if schema and hit["schema"] != schema:
                 continue
-            if wanted_countries and not wanted_countries & {c.lower() for c in props.get("country", [])}:
-                continue
             if lists and not set(lists) & set(hit["lists"]):
                 continue
-            if topics and not set(topics) & set(props.get("topics", [])):
+            if topics and not set(topics) & served.topics.get(hit["id"], frozenset()):
+                continue
+            props = orjson.loads(served.properties.get(hit["id"], b"{}"))
+            if wanted_countries and not wanted_countries & {c.lower() for c in props.get("country", [])}:
                 continue
             results.append({"id": hit["id"], "caption": hit["caption"], "schema": hit["schema"], "properties": props,
                             "datasets": hit["datasets"], "referents": hit["referents"], "lists": hit["lists"],

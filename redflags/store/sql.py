@@ -38,13 +38,6 @@ class EntityDates(NamedTuple):
     last_change: str | None
 
 
-def _chunks(ids: Iterable[str], size: int = 5000) -> Iterator[list[str]]:
-    """Ids in sorted batches small enough for one ``IN (...)`` on every backend."""
-    wanted = sorted(set(ids))
-    for start in range(0, len(wanted), size):
-        yield wanted[start:start + size]
-
-
 def _iso(value: datetime | None) -> str | None:
     if value is None:
         return None
@@ -221,27 +214,15 @@ class Store:
             for (data,) in conn.execution_options(yield_per=2000).execute(query):
                 yield json.loads(data)
 
-    def records(self, entity_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-        """The stored records of these entities in the active versions, by id (unknown ids left out)."""
-        found: dict[str, dict[str, Any]] = {}
-        with self.engine.connect() as conn:
-            for wanted in _chunks(entity_ids):
-                query = (sa.select(t.entities.c.entity_id, t.entity_data.c.data)
-                         .select_from(t.entities.join(t.entity_data, t.entities.c.hash == t.entity_data.c.hash)
-                                      .join(t.versions, t.versions.c.id == t.entities.c.version_id))
-                         .where(t.versions.c.status == "active", t.entities.c.entity_id.in_(wanted)))
-                found.update((entity_id, json.loads(data)) for entity_id, data in conn.execute(query))
-        return found
-
-    def change_dates(self, entity_ids: Iterable[str] | None = None) -> dict[str, EntityDates]:
-        """When each entity of the active versions (or each of ``entity_ids``) was first loaded,
-        last loaded (its active version) and last added or modified, as yente reports them."""
-        kept = t.versions.c.status.in_(("active", "superseded"))
+    def change_dates(self) -> dict[str, EntityDates]:
+        """When each entity of the active versions was first loaded, last loaded (its active
+        version) and last added or modified, as yente reports them."""
         changed = (sa.select(t.changes.c.entity_id,
                              sa.func.min(sa.case((t.changes.c.kind == "added", t.versions.c.finished_at))),
                              sa.func.max(t.versions.c.finished_at))
                    .join(t.versions, t.versions.c.id == t.changes.c.version_id)
-                   .where(kept, t.changes.c.kind.in_(("added", "modified")))
+                   .where(t.versions.c.status.in_(("active", "superseded")),
+                          t.changes.c.kind.in_(("added", "modified")))
                    .group_by(t.changes.c.entity_id))
         seen = (sa.select(t.entities.c.entity_id, t.versions.c.finished_at)
                 .join(t.versions, t.versions.c.id == t.entities.c.version_id)
@@ -253,20 +234,12 @@ class Store:
                 texts[value] = _iso(value)
             return texts[value]
 
-        dates: dict[str, EntityDates] = {}
-        batches = [None] if entity_ids is None else list(_chunks(entity_ids))
         with self.engine.connect() as conn:
-            for wanted in batches:
-                these_changed, these_seen = changed, seen
-                if wanted is not None:
-                    these_changed = changed.where(t.changes.c.entity_id.in_(wanted))
-                    these_seen = seen.where(t.entities.c.entity_id.in_(wanted))
-                changes: dict[str, tuple[str | None, str | None]] = {}
-                for entity_id, first, last in conn.execute(these_changed):
-                    changes[entity_id] = (iso(first), iso(last))
-                for entity_id, at in conn.execute(these_seen):
-                    first, last = changes.get(entity_id, (None, None))
-                    dates[entity_id] = EntityDates(first, iso(at), last)
+            changes = {entity_id: (iso(first), iso(last)) for entity_id, first, last in conn.execute(changed)}
+            dates = {}
+            for entity_id, at in conn.execute(seen):
+                first, last = changes.get(entity_id, (None, None))
+                dates[entity_id] = EntityDates(first, iso(at), last)
         return dates
 
     def status(self) -> list[dict[str, Any]]:
@@ -397,7 +370,6 @@ class Store:
         if row is None:
             raise NotFoundError(f"no screening run {run_id!r}")
         return _run_dict(row)
-
 
     # --- API keys -----------------------------------------------------------------------
 

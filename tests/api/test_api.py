@@ -385,3 +385,17 @@ def test_a_list_loaded_elsewhere_is_picked_up(store: Any, fixture_path: Any) -> 
             if "un_sc" in resp.headers["X-Redflags-Lists"]:
                 break
         assert seen <= {before, c.get("/readyz").json()["lists"]} and "un_sc" in c.get("/readyz").json()["lists"]
+
+
+def test_topics_filter_match_and_search(client: TestClient, keys: dict[str, str]) -> None:
+    body = {"queries": {"q": {"schema": "Company", "properties": {"name": ["Hangzhou Hikvision Digital Technology"]}}}}
+
+    def matched(topic: str) -> list[str]:
+        resp = client.post("/match/default", params={"topics": topic}, json=body, headers=auth(keys["analyst"]))
+        return [r["id"] for r in resp.json()["responses"]["q"]["results"]]
+
+    assert matched("export.control") == ["us_csl-f095626c9f8becc70b5948507fb6de6e443b257a"]  # the Entity List
+    assert matched("sanction") == ["us_csl-30946"]  # the CMIC entry
+    found = client.get("/search/default", params={"q": "hikvision", "topics": "sanction"},
+                       headers=auth(keys["viewer"])).json()["results"]
+    assert [r["id"] for r in found] == ["us_csl-30946"] and found[0]["properties"]["topics"] == ["sanction"]
