@@ -16,13 +16,18 @@ Data problems inside a record do not raise: they become ``ParseIssue`` objects.
 
 
 class RedflagsError(Exception):
-    """Base class; ``status`` is the HTTP status an API maps it to."""
+    """Base class; ``status`` is the HTTP status an API maps it to.
+
+    ``detail`` says what was wrong and what was expected, and never quotes the content of a
+    file (it is stored with a failed load and shown over the API, to viewers too); ``excerpt``
+    holds what was found in the file, for the person at the command line."""
 
     STATUS = 500
 
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
+    def __init__(self, detail: str, excerpt: str | None = None) -> None:
+        super().__init__(detail if excerpt is None else f"{detail}; found {excerpt}")
         self.detail = detail
+        self.excerpt = excerpt
         self.status = type(self).STATUS
 
 

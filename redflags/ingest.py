@@ -113,9 +113,13 @@ def load_job(store: Store, job: LoadJob, force: bool = False,
         _check(store, ctx, records, meta, force)
         summary = store.write_version(version_id, job.dataset, records.values(), ctx.issues,
                                       ctx.data_date, forced=force)
-    except Exception as exc:
-        # Every failure is recorded against the attempted version, then re-raised.
-        detail = getattr(exc, "detail", None) or f"{type(exc).__name__}: {exc}"
+    except BaseException as exc:
+        # Every failure is recorded against the attempted version, then re-raised; an
+        # interrupted load (Ctrl-C, SIGTERM) too.
+        if isinstance(exc, KeyboardInterrupt | SystemExit):
+            detail = f"interrupted ({type(exc).__name__}) before the load finished"
+        else:
+            detail = getattr(exc, "detail", None) or f"{type(exc).__name__}: {exc}"
         store.fail_version(version_id, detail, ctx.issues)
         raise
     summary["files"] = files
@@ -140,10 +144,15 @@ def _collect(store: Store, ctx: ParseContext, delta: bool,
             continue
         if item.id in records:
             first = records[item.id].locators[0] if records[item.id].locators else "?"
-            ctx.issue("duplicate-id", f"record id repeats {first}; the two were merged",
-                      item.locators[0].split(":", 1)[-1] if item.locators else "?",
-                      "id", item.source_id, severity="info")
-            records[item.id].merge(item)
+            where = item.locators[0].split(":", 1)[-1] if item.locators else "?"
+            if records[item.id].merge(item):
+                ctx.issue("duplicate-id", f"record id repeats {first}; the two were merged", where,
+                          "id", item.source_id, severity="info")
+            else:
+                ctx.issue("duplicate-id-conflict",
+                          f"record id repeats {first} for a different kind of party ({item.schema}, not "
+                          f"{records[item.id].schema}); its names are kept only in the raw record", where,
+                          "id", item.source_id, severity="error")
         else:
             records[item.id] = item
     if progress is not None:

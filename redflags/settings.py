@@ -66,6 +66,19 @@ API_MAX_BODY = _env_int("REDFLAGS_API_MAX_BODY", 10 * 1024**2)
 API_MAX_UPLOAD = _env_int("REDFLAGS_API_MAX_UPLOAD", 2 * 1024**3)
 """Largest file ``POST /screen`` accepts, in bytes."""
 
+API_HEADER_TIMEOUT = _env_int("REDFLAGS_API_HEADER_TIMEOUT", 10)
+"""Seconds a request's headers may take to arrive before the server answers 408 and closes."""
+
+API_BODY_TIMEOUT = _env_int("REDFLAGS_API_BODY_TIMEOUT", 30)
+"""Seconds the API waits for the next piece of a request body before answering 408."""
+
+API_MIN_BODY_RATE = _env_int("REDFLAGS_API_MIN_BODY_RATE", 1024)
+"""Bytes per second a request body must average, once it has taken REDFLAGS_API_BODY_TIMEOUT
+seconds, not to be cut off with 408 (a client dripping a byte now and then holds a connection)."""
+
+API_PUBLIC_DOCS = _env_int("REDFLAGS_API_PUBLIC_DOCS", 0)
+"""1: ``/docs``, ``/redoc`` and ``/openapi.json`` are served without a key; 0: they need a viewer key."""
+
 SOURCES_FILE = _env_str("REDFLAGS_SOURCES", "")
 """A sources.yml replacing the built-in list of official download URLs."""
 

@@ -5,9 +5,17 @@
 - ``shared_data``: ../shared/data/lists; tests that need it skip with a reason when absent.
 - ``parse_file(path, fmt, dataset)``: run one parser and return (records, ctx).
 - ``uk_xlsx``: writes a small OFSI XLSX in the 2022+ layout with openpyxl.
+- ``pg_url``: a real PostgreSQL server started for the session (initdb + pg_ctl), skipped with
+  the reason when the binaries are missing; ``pg_store`` a Store on it, emptied after each test.
 """
 
+import glob
 import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -111,3 +119,54 @@ def uk_rows(n_targets: int = 2) -> list[dict[str, Any]]:
                      "Alias Type": "Primary name", "Regime": "Russia", "Country": "Russia",
                      "Listed On": "24/02/2022", "Group ID": 20000 + i})
     return rows
+
+
+def _bin(name: str) -> str | None:
+    found = shutil.which(name)
+    if found:
+        return found
+    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    return candidates[-1] if candidates else None
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    initdb, pg_ctl = _bin("initdb"), _bin("pg_ctl")
+    if not initdb or not pg_ctl:
+        pytest.skip("PostgreSQL binaries (initdb, pg_ctl) not installed")
+    root = Path(tempfile.mkdtemp(prefix="redflags-pg-"))
+    data, port = root / "data", _free_port()
+    prefix: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses to run as root
+        if shutil.which("runuser") is None:
+            pytest.skip("running as root without runuser to drop to the postgres user")
+        shutil.chown(root, "postgres")
+        prefix = ["runuser", "-u", "postgres", "--"]
+    subprocess.run(prefix + [initdb, "-D", str(data), "-U", "redflags", "--auth=trust",
+                             "-E", "UTF8", "--locale=C"], check=True, capture_output=True)
+    subprocess.run(prefix + [pg_ctl, "-D", str(data), "-l", str(root / "log"), "-w", "-o",
+                             f"-p {port} -k {root} -c listen_addresses=127.0.0.1", "start"],
+                   check=True, capture_output=True)
+    try:
+        yield f"postgresql+psycopg://redflags@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(prefix + [pg_ctl, "-D", str(data), "-m", "immediate", "stop"],
+                       capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def pg_store(pg_url: str) -> Any:
+    from redflags.store import Store
+
+    store = Store(pg_url)
+    yield store
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    store.close()

@@ -97,9 +97,9 @@ class Jobs:
         else:
             state = run["status"]
         out: dict[str, Any] = {"id": job_id, "status": state, "filename": meta["filename"],
-                               "submitted_at": meta["submitted_at"], "run": run}
+                               "submitted_at": meta["submitted_at"], "run": _public(run, folder, meta)}
         if state == "failed":
-            out["error"] = (run or {}).get("error") or _tail(folder / "log.txt")
+            out["error"] = _public((run or {}).get("error") or _last_error(folder / "log.txt"), folder, meta)
         return out
 
     def results(self, job_id: str, fmt: str) -> Path:
@@ -141,8 +141,27 @@ def _busy(folder: Path) -> bool:
     return False
 
 
-def _tail(path: Path, chars: int = 2000) -> str:
+def _last_error(path: Path) -> str:
+    """What the job's process said went wrong: its last ``Error: …`` line. A traceback (an
+    unexpected failure) is never passed on; it stays in the job's log on the server."""
     try:
-        return path.read_text(encoding="utf-8", errors="replace")[-chars:].strip() or "the job ended without a result"
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
-        return "the job ended without a result"
+        lines = []
+    said = [line.removeprefix("Error: ").strip() for line in lines if line.startswith("Error: ")]
+    if said:
+        return said[-1]
+    return "the screening process ended unexpectedly; the server's job log has the details"
+
+
+def _public(value: Any, folder: Path, meta: dict[str, Any]) -> Any:
+    """``value`` with the job's server paths replaced: the uploaded file by its own name, the
+    results by ``results.jsonl``. Clients never see where the server keeps files."""
+    if isinstance(value, str):
+        value = value.replace(str(folder / meta["input"]), meta.get("filename") or "upload")
+        return value.replace(str(folder / RESULTS), RESULTS).replace(str(folder), "job")
+    if isinstance(value, dict):
+        return {k: _public(v, folder, meta) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_public(v, folder, meta) for v in value]
+    return value

@@ -79,6 +79,11 @@ class ColumnMap:
 
     def query(self, values: dict[str, Any]) -> tuple[Any, dict[str, Any] | None, str | None]:
         """``(id, query, error)`` of one row."""
+        for role, columns in self.roles.items():
+            for column in columns:
+                problem = _not_text(values.get(column))
+                if problem:
+                    return None, None, f"column {column!r} ({role}) holds {problem}, not text"
         ids = self._values(values, "id")
         names = [*self._values(values, "name"), *self._values(values, "alias")]
         schema = self.schema
@@ -117,6 +122,23 @@ class ColumnMap:
                 else:
                     out.append(text)
         return out
+
+
+def _not_text(value: Any) -> str | None:
+    """What a cell holds when it cannot be read as text: a structure (a Parquet struct or map, a
+    JSON object, a list of those) or bytes; None for text, numbers and lists of them."""
+    if isinstance(value, dict):
+        return "a structure"
+    if isinstance(value, bytes | bytearray):
+        return "bytes"
+    if isinstance(value, list | tuple):
+        for item in value:
+            if isinstance(item, list | tuple):
+                return "nested lists"
+            found = _not_text(item)
+            if found:
+                return found
+    return None
 
 
 def detect_columns(columns: list[str], given: dict[str, list[str]] | None = None,

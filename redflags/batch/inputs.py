@@ -22,12 +22,17 @@ from typing import IO, Any
 
 import orjson
 
+from redflags.archives import check_xlsx
 from redflags.exc import InputError
 
 FORMATS = ("csv", "xlsx", "jsonl", "parquet")
 SAMPLE = 64 * 1024
 MAX_FIELD = 1_000_000
 LEGACY_ENCODINGS = ["gb18030", "big5", "shift_jis", "euc_kr", "cp1251", "cp1252"]
+UTF8_GOOD_PER_BAD = 10
+"""A sample with at least this many valid multi-byte UTF-8 characters per invalid sequence is UTF-8."""
+DETECT_SAMPLE = 1024 * 1024
+"""How much of a file that is not valid UTF-8 is read to tell damaged UTF-8 from a legacy encoding."""
 RUNAWAY_LINES = 100
 """A CSV record spanning more physical lines than this is an unclosed quote, not a name."""
 
@@ -158,8 +163,22 @@ def _sniff_format(path: Path, head: bytes, display: str) -> str:
 # --- CSV ------------------------------------------------------------------------------
 
 
-def detect_encoding(head: bytes) -> tuple[str, str]:
-    """``(encoding, how)``: a byte-order mark, valid UTF-8, or charset-normalizer's best guess."""
+def _utf8_damage(sample: bytes) -> tuple[int, int]:
+    """``(characters that decode as multi-byte UTF-8, invalid byte sequences)`` in ``sample``
+    (a sequence cut by the end of the sample is not counted)."""
+    text = codecs.getincrementaldecoder("utf-8")(errors="replace").decode(sample, final=False)
+    bad = text.count("\ufffd")
+    return sum(1 for ch in text if ord(ch) > 127) - bad, bad
+
+
+def detect_encoding(head: bytes, more: Callable[[], bytes] | None = None) -> tuple[str, str]:
+    """``(encoding, how)``: a byte-order mark, valid UTF-8, UTF-8 with a few damaged bytes, or
+    charset-normalizer's best guess. ``more`` gives a larger sample when ``head`` is not valid UTF-8.
+
+    A file whose non-ASCII text is UTF-8 but for a few bad bytes is UTF-8: the rows with the bad
+    bytes are errors, and the rest keeps its Chinese names (read as Latin-1, every one of them
+    would be mojibake). Legacy single-byte text (Windows-1252) and GB18030 almost never form
+    valid multi-byte UTF-8 sequences, so a sample with no such sequence is a legacy encoding."""
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig", "byte-order mark"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -173,6 +192,11 @@ def detect_encoding(head: bytes) -> tuple[str, str]:
         return "utf-8", "valid UTF-8"
     except UnicodeDecodeError:
         pass
+    sample = more() if more is not None else head
+    good, bad = _utf8_damage(sample)
+    if good >= UTF8_GOOD_PER_BAD * bad:
+        return "utf-8", f"UTF-8, with {bad} invalid byte sequence{'s' if bad != 1 else ''} in the first " \
+                        f"{len(sample):,} bytes (their rows are errors)"
     from charset_normalizer import from_bytes
 
     # The encodings vendor files come in when they are not Unicode. Left to choose among all,
@@ -190,15 +214,24 @@ def detect_encoding(head: bytes) -> tuple[str, str]:
 def _open_csv(opened: InputFile, head: bytes, encoding: str | None, delimiter: str | None, **_: Any) -> None:
     if encoding:
         try:
-            codecs.lookup(encoding)
-        except LookupError as exc:
-            raise InputError(f"{opened.name}: unknown encoding {encoding!r}") from exc
+            text_codec = codecs.lookup(encoding)._is_text_encoding  # type: ignore[attr-defined]
+        except LookupError:
+            text_codec = False
+        if not text_codec:
+            raise InputError(f"unknown encoding {encoding!r} (--encoding); e.g. utf-8, gb18030, big5, shift_jis, "
+                             "cp1252, latin-1")
         opened.encoding, opened.encoding_detected_by = encoding, "given"
     else:
-        opened.encoding, opened.encoding_detected_by = detect_encoding(head)
+        def sample() -> bytes:
+            with opened.path.open("rb") as fh:
+                return fh.read(DETECT_SAMPLE)
+
+        opened.encoding, opened.encoding_detected_by = detect_encoding(head, sample)
     text = head.decode(opened.encoding, errors="replace")
     if delimiter:
         opened.delimiter = "\t" if delimiter in ("\\t", "tab") else delimiter
+        if len(opened.delimiter) != 1 or opened.delimiter in "\"\r\n":
+            raise InputError(f"delimiter {delimiter!r} (--delimiter): one character, such as , ; | or tab")
     else:
         opened.delimiter = _sniff_delimiter(text)
     with _open_text(opened) as fh:
@@ -321,10 +354,12 @@ def _workbook(opened: InputFile) -> Any:
     import zipfile
 
     from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
 
+    check_xlsx(opened.path, opened.name, InputError)
     try:
         return load_workbook(opened.path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, InvalidFileException) as exc:
         raise InputError(f"{opened.name}: not a readable XLSX workbook: {exc}") from exc
 
 
@@ -444,12 +479,29 @@ def _open_parquet(opened: InputFile, head: bytes, **_: Any) -> None:
     opened.total_rows = pf.metadata.num_rows
 
 
+def _as_python(table: Any) -> Any:
+    """Columns Python cannot take as they are made readable: times (nanosecond timestamps
+    overflow ``datetime``) as ISO text, bytes as UTF-8 text where they are."""
+    import pyarrow as pa
+
+    for index, column in enumerate(table.schema):
+        kind = column.type
+        if pa.types.is_temporal(kind):
+            table = table.set_column(index, column.name, table.column(index).cast(pa.string()))
+        elif pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
+            try:
+                table = table.set_column(index, column.name, table.column(index).cast(pa.string()))
+            except pa.ArrowInvalid:
+                pass  # not UTF-8: the rows that hold such bytes are errors (ColumnMap.query)
+    return table
+
+
 def _parquet_rows(opened: InputFile) -> Iterator[InputRow]:
     pf = _parquet(opened)
     row = 0
     for group in range(pf.num_row_groups):
         try:
-            table = pf.read_row_group(group)
+            table = _as_python(pf.read_row_group(group))
         except Exception as exc:  # a corrupt row group: its rows are errors, the rest go on
             count = pf.metadata.row_group(group).num_rows
             for _ in range(count):

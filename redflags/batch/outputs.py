@@ -7,7 +7,7 @@ columns and, beside them, the status, the best hit, its score, lists and explana
 import csv
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from html import escape
 from pathlib import Path
 from typing import IO, Any
@@ -81,7 +81,7 @@ def _is_number(text: str) -> bool:
 
 def write_csv(results: Path, out: IO[str], input_columns: list[str]) -> None:
     writer = csv.writer(out)
-    writer.writerow(result_columns(input_columns))
+    writer.writerow([_csv_safe(c) for c in result_columns(input_columns)])  # headers come from the input too
     for result in read_results(results):
         writer.writerow([_csv_safe(v) for v in flat_row(result, input_columns)])
 
@@ -100,14 +100,9 @@ def write_xlsx(results: Path, target: Path, input_columns: list[str], run: dict[
     sheet = None
     count = 0
     part = 0
-    for result in read_results(results):
-        if sheet is None or count >= XLSX_MAX_ROWS:
-            part += 1
-            sheet = wb.create_sheet("Results" if part == 1 else f"Results {part}")
-            sheet.append(header)
-            count = 0
-        cells = []
-        for value in flat_row(result, input_columns):
+    def cells(sheet: Any, values: Iterable[Any]) -> list[Any]:
+        out = []
+        for value in values:
             value = _cell_text(value)
             if isinstance(value, str):
                 value = _ILLEGAL_XML.sub("\ufffd", value)
@@ -116,15 +111,23 @@ def write_xlsx(results: Path, target: Path, input_columns: list[str], run: dict[
             cell = WriteOnlyCell(sheet, value=value)
             if isinstance(value, str):
                 cell.data_type = "s"  # never a formula, whatever the text starts with
-            cells.append(cell)
-        sheet.append(cells)
+            out.append(cell)
+        return out
+
+    for result in read_results(results):
+        if sheet is None or count >= XLSX_MAX_ROWS:
+            part += 1
+            sheet = wb.create_sheet("Results" if part == 1 else f"Results {part}")
+            sheet.append(cells(sheet, header))
+            count = 0
+        sheet.append(cells(sheet, flat_row(result, input_columns)))
         count += 1
     if sheet is None:
         sheet = wb.create_sheet("Results")
-        sheet.append(header)
+        sheet.append(cells(sheet, header))
     info = wb.create_sheet("Run")
-    for key, value in _run_rows(run):
-        info.append([key, value])
+    for row in _run_rows(run):
+        info.append(cells(info, row))
     wb.save(target)
 
 

@@ -139,7 +139,11 @@ def _run(store: Any, opened: InputFile, output: str | Path | None, options: Opti
 def _exclusive(target: Path) -> Iterator[None]:
     """One run at a time per output: a second one would interleave the same partial results."""
     lock = target.with_name(target.name + ".lock")
-    with lock.open("w") as fh:
+    try:
+        handle = lock.open("w")
+    except OSError as exc:
+        raise InputError(f"{target}: the output cannot be written there ({exc.strerror or exc})") from exc
+    with handle as fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -33,15 +34,41 @@ class Context:
         return self._store
 
 
+def _stop_on_sigterm() -> None:
+    """SIGTERM ends a load the way Ctrl-C does, so that the attempt is recorded as failed."""
+    import signal
+
+    def stop(signum: int, _frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 def _fail(exc: Exception) -> click.ClickException:
-    return click.ClickException(getattr(exc, "detail", None) or str(exc))
+    return click.ClickException(str(exc))
 
 
 def _print_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
-@click.group()
+class _Group(click.Group):
+    """Turns the errors redflags explains into click's ``Error: …`` (exit 1), never a traceback:
+    a ``RedflagsError`` says what was wrong; an ``OSError`` names the file and the reason."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except RedflagsError as exc:
+            raise click.ClickException(str(exc)) from exc
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise click.ClickException(f"{where}{exc.strerror or exc}") from exc
+
+
+@click.group(cls=_Group)
 @click.option("--db", envvar="REDFLAGS_DB", default=None,
               help="Database URL (default: SQLite in $REDFLAGS_HOME/redflags.db).")
 @click.option("-v", "--verbose", is_flag=True, help="Log progress to stderr.")
@@ -100,6 +127,7 @@ def lists_load(obj: Context, paths: tuple[Path, ...], fmt: str | None, dataset: 
         if not path.exists():
             raise click.BadParameter(f"{str(path)!r} does not exist", param_hint="PATHS")
     results = []
+    _stop_on_sigterm()
     try:
         jobs = ingest.plan(list(paths), fmt, dataset)
         with _progress() as progress:
@@ -134,6 +162,7 @@ def lists_update(obj: Context, sources: tuple[str, ...], mirror: Path | None,
     from redflags import fetch
 
     failed = 0
+    _stop_on_sigterm()
     try:
         names = list(sources) or list(fetch.read_sources(sources_file))
     except RedflagsError as exc:
@@ -144,7 +173,7 @@ def lists_update(obj: Context, sources: tuple[str, ...], mirror: Path | None,
                 (result,) = fetch.update(obj.store, [name], mirror, sources_file, force)
         except RedflagsError as exc:
             failed += 1
-            err.print(f"[red]{name}: failed:[/] {exc.detail}", highlight=False)
+            err.print(f"[red]{name}: failed:[/] {escape(str(exc))}", highlight=False)
             continue
         if result.status == "unchanged":
             err.print(f"{name}: unchanged (sha256 {result.files[0]['sha256'][:12]}…)")
@@ -543,11 +572,14 @@ def serve(obj: Context, host: str, port: int, workers: int) -> None:
 
     import uvicorn
 
+    from redflags.api.protocol import HeaderDeadlineProtocol
+
     if workers <= 1:
         from redflags.api.app import configure_access_log, create_app
 
         configure_access_log()
-        uvicorn.run(create_app(obj.store), host=host, port=port, log_level="info", access_log=False)
+        uvicorn.run(create_app(obj.store), host=host, port=port, log_level="info", access_log=False,
+                    http=HeaderDeadlineProtocol)
         return
     import tempfile
 
@@ -560,4 +592,4 @@ def serve(obj: Context, host: str, port: int, workers: int) -> None:
     with tempfile.TemporaryDirectory(prefix="redflags-serve-", dir=shm if shm.is_dir() else None) as folder:
         os.environ["REDFLAGS_API_RATE_FILE"] = str(FileBuckets.create(Path(folder) / "rate-limits"))
         uvicorn.run("redflags.api.server:app", host=host, port=port, workers=workers, log_level="info",
-                    access_log=False)
+                    access_log=False, http=HeaderDeadlineProtocol)

@@ -89,4 +89,5 @@ def score(query: Query, cand: Candidate, weight: Callable[[str], float], max_wei
         if feat.name != "name":
             feat.contribution = WEIGHTS[feat.name] * feat.score
         total += feat.contribution
-    return MatchResult(max(0.0, min(1.0, total)), c_form.original, q_form.original, tokens, features)
+    return MatchResult(max(0.0, min(1.0, total)), c_form.original, q_form.original, tokens, features,
+                       q_form.changes)

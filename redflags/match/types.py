@@ -56,12 +56,18 @@ class MatchResult:
     query_name: str
     tokens: list[TokenMatch]
     features: list[FeatureResult]
+    altered: tuple[str, ...] = ()
+    """What had to be undone in the query name before it could be compared (see
+    ``normalise.text``): a name hidden this way is a red flag of its own."""
 
     def explanation(self) -> dict[str, Any]:
-        return {"query_name": self.query_name, "matched_name": self.matched_name,
-                "tokens": [t.to_dict() for t in self.tokens],
-                "features": [f.to_dict() for f in self.features],
-                "summary": summarise(self)}
+        out = {"query_name": self.query_name, "matched_name": self.matched_name,
+               "tokens": [t.to_dict() for t in self.tokens],
+               "features": [f.to_dict() for f in self.features],
+               "summary": summarise(self)}
+        if self.altered:
+            out["input_altered"] = list(self.altered)
+        return out
 
 
 def summarise(result: MatchResult) -> str:
@@ -74,4 +80,5 @@ def summarise(result: MatchResult) -> str:
         else:
             parts.append(f"{t.query!r}~{t.listed!r} ({t.how} {t.similarity:.2f})")
     feats = ", ".join(f"{f.name} {f.contribution:+.2f}" for f in result.features if f.contribution)
-    return "; ".join(parts) + (f" | {feats}" if feats else "")
+    altered = f"INPUT ALTERED: {'; '.join(result.altered)} | " if result.altered else ""
+    return altered + "; ".join(parts) + (f" | {feats}" if feats else "")

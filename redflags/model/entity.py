@@ -112,14 +112,16 @@ class Record:
         data["schema"] = common.name
         self.proxy = model.get_proxy(data, cleaned=True)
 
-    def merge(self, other: "Record") -> None:
-        """Fold a record with the same publisher id into this one (union of values)."""
+    def merge(self, other: "Record") -> bool:
+        """Fold a record with the same publisher id into this one (union of values). Returns
+        False when the two are different kinds of party (a Person and a Company): then only
+        the other's listings, identifiers and raw record are taken, not its properties."""
+        merged = True
         try:
             self.change_schema(other.schema)
             self.proxy.merge(other.proxy)
         except InvalidData:
-            # Different kinds of party under one id: keep ours, file the rest as raw.
-            pass
+            merged = False
         for prop, values in other.original.items():
             for clean, text in values.items():
                 self.original.setdefault(prop, {}).setdefault(clean, text)
@@ -135,7 +137,10 @@ class Record:
             if ident not in self.identifiers:
                 self.identifiers.append(ident)
         self.raw.extend(other.raw)
+        if not merged:  # what could not be merged is kept, not lost
+            self.raw.append({"unmerged": {"schema": other.schema, "properties": other.proxy.properties}})
         self.locators.extend(other.locators)
+        return merged
 
     def to_dict(self) -> dict[str, Any]:
         """The stored form; keys sorted and values ordered, so equal records hash equal."""

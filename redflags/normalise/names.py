@@ -1,6 +1,8 @@
 """Names to comparable token forms; pure functions over text, no I/O beyond data files.
 
 Order of steps for one name (each is tested in tests/normalise):
+0. Direction overrides, invisible characters and look-alike letters undone (``text.py``);
+   what was undone is kept in ``NameForm.changes`` for the explanation.
 1. Unicode NFKC.
 2. Han characters: Traditional -> Simplified, segmented against the generic-word and
    place dictionary, the rest romanised with pinyin (``chinese.py``).
@@ -25,6 +27,7 @@ from rigour.names import org_types
 from rigour.text import ascii_text
 
 from redflags.normalise.chinese import has_han, segment
+from redflags.normalise.text import Reading, sanitise
 
 DATA = Path(__file__).parent / "data"
 _SPLIT = re.compile(r"[^\w]+|_")
@@ -65,6 +68,9 @@ class NameForm:
     """Runs of 2 and 3 adjacent core tokens glued together, as ``(start, length, glued size,
     size as written, glued texts)``: computed once, for pairing with a glued word of
     another name ("hikvision" / "hik vision")."""
+    changes: tuple[str, ...] = ()
+    """What was undone before the name could be compared (invisible characters, a direction
+    override, look-alike letters): said in the explanation of every hit on it."""
 
 
 STOPWORDS = frozenset({"the", "and", "of", "for", "de", "del", "la", "le", "el", "al", "des", "du",
@@ -188,8 +194,11 @@ def _merge_articles(tokens: list[Token]) -> list[Token]:
     return merged
 
 
-def analyse_name(name: str) -> NameForm:
-    """The comparable form of one name: tokens with their derivation, and legal forms."""
+def analyse_name(original: str, reading: Reading | None = None) -> NameForm:
+    """The comparable form of one name: tokens with their derivation, and legal forms.
+    ``reading``: the name as ``sanitise`` reads it (or one of its alternatives)."""
+    reading = reading or sanitise(original)
+    name = reading.text
     legal: list[str] = []
     tokens: list[Token] = []
     if has_han(name):
@@ -217,8 +226,8 @@ def analyse_name(name: str) -> NameForm:
         legal = [f for f in legal if f not in ("co", "ltd")] + ["coltd"]
     words = tuple(t.text for t in tokens)
     core = tuple(t for t in tokens if t.text not in STOPWORDS) or tuple(tokens)
-    return NameForm(name, tuple(tokens), tuple(dict.fromkeys(legal)), words, " ".join(words), core,
-                    " ".join(sorted(words)), glue_spans(core))
+    return NameForm(original, tuple(tokens), tuple(dict.fromkeys(legal)), words, " ".join(words), core,
+                    " ".join(sorted(words)), glue_spans(core), reading.changes)
 
 
 def glue_spans(tokens: tuple[Token, ...]) -> tuple[tuple[int, int, int, int, tuple[str, ...]], ...]:

@@ -7,18 +7,23 @@ from typing import Any
 
 from followthemoney.types import registry
 
+from redflags.exc import QueryError
 from redflags.index.blocker import Candidate, Index, candidate_from_record
 from redflags.match import THRESHOLD, Query, score
 from redflags.match.features import closeness_all
 from redflags.match.logic import NAMES_ALIGNED
-from redflags.normalise.names import analyse_name
+from redflags.normalise.names import NameForm, analyse_name
+from redflags.normalise.text import readable, sanitise
 
 
 def make_query(name: str | Iterable[str], schema: str | None = None,
                countries: Iterable[str] = (), identifiers: Iterable[str] = (),
                birth_dates: Iterable[str] = ()) -> Query:
-    names = [name] if isinstance(name, str) else list(name)
-    names = [n for n in names if n and n.strip()]
+    given = [name] if isinstance(name, str) else list(name)
+    names = [n for n in given if n and readable(n)]
+    if not names and any(n and n.strip() for n in given):
+        shown = ", ".join(repr(n[:60]) for n in given if n)
+        raise QueryError(f"no letters or digits in the name ({shown}): nothing to screen")
     cleaned = set()
     for country in countries:
         code = registry.country.clean(country) if country else None
@@ -26,8 +31,19 @@ def make_query(name: str | Iterable[str], schema: str | None = None,
             cleaned.add(code)
     query = Query(names=names, schema=schema or None, countries=frozenset(cleaned),
                   identifiers=tuple(i for i in identifiers if i), birth_dates=tuple(birth_dates))
-    query.forms = [analyse_name(n) for n in names]
+    query.forms = name_forms(names)
     return query
+
+
+def name_forms(names: list[str]) -> list[NameForm]:
+    """Each name's comparable form, and the forms of the other ways it may be meant (a direction
+    override ignored rather than undone, look-alike letters as written): see ``normalise.text``."""
+    forms = []
+    for name in names:
+        reading = sanitise(name)
+        forms.append(analyse_name(name, reading))
+        forms.extend(analyse_name(name, alternative) for alternative in reading.alternatives)
+    return forms
 
 
 CANDIDATES = 30

@@ -14,6 +14,7 @@ import io
 import logging
 import re
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -22,6 +23,7 @@ from typing import IO, Any
 from lxml import etree
 
 from redflags import settings
+from redflags.archives import check_members
 from redflags.exc import SourceFormatError
 from redflags.model import Record
 
@@ -151,21 +153,9 @@ def _limited(inner: IO[bytes], name: str) -> IO[bytes]:
 
 def pick_zip_member(zf: zipfile.ZipFile, name: str, want: tuple[str, ...] = ()) -> zipfile.ZipInfo:
     """The list file inside a ZIP, after checking every member for bomb signs."""
-    members = [m for m in zf.infolist() if not m.is_dir()]
+    members = check_members(zf, name, SourceFormatError)
     if not members:
         raise SourceFormatError(f"{name}: ZIP archive is empty")
-    total = 0
-    for m in members:
-        total += m.file_size
-        ratio = m.file_size / max(m.compress_size, 1)
-        if ratio > settings.MAX_COMPRESSION_RATIO and m.file_size > 10 * 1024**2:
-            raise SourceFormatError(
-                f"{name}: member {m.filename!r} expands {ratio:.0f}x "
-                f"({m.compress_size:,} -> {m.file_size:,} bytes); refusing a likely ZIP bomb")
-    if total > settings.MAX_UNCOMPRESSED_BYTES:
-        raise SourceFormatError(
-            f"{name}: ZIP declares {total:,} uncompressed bytes, over the "
-            f"{settings.MAX_UNCOMPRESSED_BYTES:,} limit; refusing a likely ZIP bomb")
     chosen = [m for m in members if m.filename.lower().endswith(want)] if want else members
     if len(chosen) != 1:
         listed = ", ".join(repr(m.filename) for m in members[:10])
@@ -173,8 +163,60 @@ def pick_zip_member(zf: zipfile.ZipFile, name: str, want: tuple[str, ...] = ()) 
     return chosen[0]
 
 
-def open_binary(path: Path) -> IO[bytes]:
-    """Open a list file, transparently unpacking gzip and single-file ZIP archives."""
+class _WholeLines(io.RawIOBase):
+    """A gzip stream read up to its last complete line when it was cut off.
+
+    Bytes after the last newline are held back until more data shows they are not the
+    end of a cut stream; if the stream ends early, they are dropped and the cut is filed
+    as a ``truncated-file`` issue, as for a plain file cut off mid-record. Damaged
+    compressed data (a failed CRC, invalid deflate data) refuses the whole file: nothing in
+    it can be trusted."""
+
+    def __init__(self, inner: IO[bytes], name: str, ctx: "ParseContext | None") -> None:
+        self.inner, self.name_, self.ctx = inner, name, ctx
+        self.tail = b""
+        self.ready = b""
+        self.done = False
+        self.lines = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def _fill(self) -> None:
+        while not self.ready and not self.done:
+            try:
+                chunk = self.inner.read(1 << 16)
+            except EOFError:
+                self.done = True
+                if self.ctx is not None:
+                    self.ctx.issue("truncated-file", "the gzip stream ends before its end marker: the file "
+                                   f"was cut off; the partial last record ({len(self.tail):,} bytes) is not "
+                                   "loaded", f"line {self.lines + 1}", severity="error", file=self.name_)
+                self.tail = b""
+                return
+            except (OSError, zlib.error, zipfile.BadZipFile) as exc:  # BadGzipFile (CRC, length) is an OSError
+                raise SourceFormatError(f"{self.name_}: damaged compressed data after line {self.lines:,}: {exc}; "
+                                        "refusing the file (download it again)") from exc
+            if not chunk:
+                self.done = True
+                self.ready, self.tail = self.tail, b""
+                return
+            data = self.tail + chunk
+            cut = data.rfind(b"\n") + 1
+            self.ready, self.tail = data[:cut], data[cut:]
+            self.lines += self.ready.count(b"\n")
+
+    def readinto(self, buffer: Any) -> int:
+        self._fill()
+        n = min(len(buffer), len(self.ready))
+        buffer[:n] = self.ready[:n]
+        self.ready = self.ready[n:]
+        return n
+
+
+def open_binary(path: Path, ctx: "ParseContext | None" = None) -> IO[bytes]:
+    """Open a list file, transparently unpacking gzip and single-file ZIP archives. A gzip file
+    cut off is read to its last complete line, and the cut is filed on ``ctx``."""
     try:
         fh: IO[bytes] = open(path, "rb")
     except OSError as exc:
@@ -182,12 +224,14 @@ def open_binary(path: Path) -> IO[bytes]:
     head = fh.read(4)
     fh.seek(0)
     if head.startswith(GZIP_MAGIC):
-        return _limited(gzip.GzipFile(fileobj=fh, mode="rb"), path.name)  # type: ignore[arg-type]
+        stream = _limited(gzip.GzipFile(fileobj=fh, mode="rb"), path.name)  # type: ignore[arg-type]
+        return io.BufferedReader(_WholeLines(stream, path.name, ctx), 1 << 16)
     if head == ZIP_MAGIC and not is_xlsx(path):
         try:
             zf = zipfile.ZipFile(fh)
             member = pick_zip_member(zf, path.name, (".xml", ".csv", ".json", ".txt"))
-            return _limited(zf.open(member), f"{path.name}!{member.filename}")
+            name = f"{path.name}!{member.filename}"
+            return io.BufferedReader(_WholeLines(_limited(zf.open(member), name), name, ctx), 1 << 16)
         except zipfile.BadZipFile as exc:
             fh.close()
             raise SourceFormatError(f"{path.name}: damaged ZIP archive: {exc}") from exc
@@ -209,6 +253,24 @@ _FALLBACKS = ("gb18030", "cp1252", "latin-1")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
 
+def _paired_high_bytes(raw: bytes) -> bool:
+    """Whether most non-ASCII bytes of ``raw`` stand in pairs of non-ASCII bytes (GB2312 text),
+    rather than alone before an ASCII byte (Windows-1252 text)."""
+    paired = single = 0
+    i = 0
+    while i < len(raw):
+        if raw[i] < 0x80:
+            i += 1
+            continue
+        if i + 1 < len(raw) and raw[i + 1] >= 0x80:
+            paired += 1
+            i += 2
+        else:
+            single += 1
+            i += 1
+    return paired > 0 and single * 4 <= paired
+
+
 def _decode_line(raw: bytes, fallback: str | None) -> tuple[str, str | None]:
     try:
         return raw.decode("utf-8"), None
@@ -220,10 +282,11 @@ def _decode_line(raw: bytes, fallback: str | None) -> tuple[str, str | None]:
             text = raw.decode(enc)
         except UnicodeDecodeError:
             continue
-        # GB18030 decodes many Latin-1 byte pairs into CJK noise; accept it only when the
-        # line has no stray high bytes outside double-byte pairs (it decoded strictly)
-        # and the result really contains Han characters.
-        if enc == "gb18030" and not _CJK.search(text):
+        # GB18030 decodes many Latin-1 byte pairs into CJK noise ("Ibérica" -> "Ib閞ica"):
+        # accept it only when the result holds Han characters and the line's high bytes
+        # mostly come in pairs, as Chinese text's do (an accented Latin letter is one high
+        # byte before an ASCII one).
+        if enc == "gb18030" and (not _CJK.search(text) or not _paired_high_bytes(raw)):
             continue
         return text, enc
     return raw.decode("utf-8", errors="replace"), "utf-8-replace"
@@ -338,7 +401,7 @@ def iter_rows(ctx: ParseContext, required: Iterable[str], delimiter: str = ",",
               casefold: bool = False) -> Iterator[tuple[str, dict[str, str]]]:
     """(locator, row) for each data row of a headed CSV; a repeated header line is skipped."""
     header: list[str] | None = None
-    with open_binary(ctx.path) as fh:
+    with open_binary(ctx.path, ctx) as fh:
         for line, cells in iter_csv(read_lines(fh, ctx), ctx, delimiter=delimiter):
             cells = [c.strip() for c in cells]
             if header is None:
@@ -373,8 +436,8 @@ def require_columns(header: list[str], required: Iterable[str], ctx: ParseContex
         if len(header) == 1 and any(d in header[0] for d in ";\t|"):
             hint = " (the header is one column: wrong delimiter?)"
         raise SourceFormatError(
-            f"{ctx.name}: line 1: required column(s) {', '.join(map(repr, missing))} missing; "
-            f"found {', '.join(repr(h[:60]) for h in header[:40])}{hint}")
+            f"{ctx.name}: line 1: required column(s) {', '.join(map(repr, missing))} missing from a header of "
+            f"{len(header)} column(s){hint}", ", ".join(repr(h[:60]) for h in header[:40]))
 
 
 # --- XML ----------------------------------------------------------------------------
@@ -404,8 +467,18 @@ def iter_xml(fh: IO[bytes], ctx: ParseContext, tags: tuple[str, ...],
         dtd_validation=False, huge_tree=False, remove_comments=True, remove_pis=True,
     )
     wanted = set(tags)
+    checked = False
     try:
         for _event, elem in events:
+            if not checked:
+                # A DOCTYPE anywhere (past the first 4 KB, in a UTF-16 file) is refused as well:
+                # lxml has parsed it by the time the first element ends.
+                checked = True
+                info = elem.getroottree().docinfo
+                if info.doctype or info.internalDTD is not None or info.externalDTD is not None:
+                    raise SourceFormatError(
+                        f"{ctx.name}: the XML declares a DOCTYPE; refused because it enables "
+                        "entity-expansion bombs and external-entity reads")
             if etree.QName(elem).localname in wanted:
                 yield elem
                 elem.clear(keep_tail=False)
@@ -414,11 +487,13 @@ def iter_xml(fh: IO[bytes], ctx: ParseContext, tags: tuple[str, ...],
                     while elem.getprevious() is not None:
                         del parent[0]
     except etree.XMLSyntaxError as exc:
+        if any(i.code == "truncated-file" for i in ctx.issues):
+            return  # a compressed file cut off: its complete records stand, the cut is reported
         line = getattr(exc, "lineno", None) or getattr(exc, "position", ("?",))[0]
         msg = str(exc.msg) if hasattr(exc, "msg") else str(exc)
         if "Entity" in msg or "DOCTYPE" in msg:
             msg += " (DOCTYPE and entity declarations are refused)"
-        raise SourceFormatError(f"{ctx.name}: line {line}: malformed XML: {msg}") from exc
+        raise SourceFormatError(f"{ctx.name}: line {line}: malformed XML", msg) from exc
 
 
 def stream_xml(ctx: ParseContext, entries: tuple[str, ...],
@@ -429,7 +504,7 @@ def stream_xml(ctx: ParseContext, entries: tuple[str, ...],
     Raises when the file holds neither entries nor any header element: it is not ``what``.
     """
     seen = False
-    with open_binary(ctx.path) as fh:
+    with open_binary(ctx.path, ctx) as fh:
         for elem in iter_xml(fh, ctx, entries + tuple(header)):
             seen = True
             name = _local(elem.tag)

@@ -23,13 +23,15 @@ REQUIRED = ["name", "list"]
 
 
 def parse(ctx: ParseContext) -> Iterator[Record]:
+    names: dict[str, tuple[str, str]] = {}  # id -> (name, locator) of the row that used it first
     for locator, row in iter_rows(ctx, REQUIRED, casefold=True):
-        record = _parse_row(ctx, row, locator)
+        record = _parse_row(ctx, row, locator, names)
         if record is not None:
             yield record
 
 
-def _parse_row(ctx: ParseContext, row: dict[str, str], locator: str) -> Record | None:
+def _parse_row(ctx: ParseContext, row: dict[str, str], locator: str,
+               names: dict[str, tuple[str, str]]) -> Record | None:
     raw = dict(row)
     name, list_name = row.pop("name", ""), row.pop("list", "")
     if not name:
@@ -42,6 +44,14 @@ def _parse_row(ctx: ParseContext, row: dict[str, str], locator: str) -> Record |
         return None
     source_id = row.pop("id", "") or hashlib.sha1(
         f"{name.casefold()}|{list_name.casefold()}".encode()).hexdigest()[:16]
+    # One party per row: a row naming the same party again adds to it (another list), but one
+    # id given to two different parties must not fold the second into the first.
+    first = names.setdefault(source_id, (name, locator))
+    if first[0].casefold() != name.casefold():
+        own = f"{source_id}-{hashlib.sha1(name.casefold().encode()).hexdigest()[:8]}"
+        ctx.issue("duplicate-id-conflict", f"id {source_id!r} is used at {first[1]} for another party "
+                  f"({first[0]!r}); this row is loaded as id {own!r}", locator, "id", source_id)
+        source_id = own
     kind = row.pop("schema", "")
     schema = ctx.lookup("schema", kind.casefold()) if kind else "LegalEntity"
     if schema is None:

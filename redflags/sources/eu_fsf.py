@@ -114,7 +114,7 @@ def parse_csv(ctx: ParseContext) -> Iterator[Record]:
     records: dict[str, Record] = {}
     header: list[str] | None = None
     wrapped = 0
-    with open_binary(ctx.path) as fh:
+    with open_binary(ctx.path, ctx) as fh:
         for number, line in enumerate(read_lines(fh, ctx), start=1):
             if not line.strip():
                 continue

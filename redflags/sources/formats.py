@@ -131,4 +131,5 @@ def detect(path: Path) -> str:
 def _unknown(path: Path, what: str) -> str:
     known = ", ".join(FORMATS)
     raise SourceFormatError(
-        f"{path.name}: format not recognised ({what}); pass --format, one of: {known}")
+        f"{path.name}: format not recognised: not the layout of any list redflags reads; pass --format, one "
+        f"of: {known}", what)

@@ -31,7 +31,7 @@ class Delta:
 
 
 def _lines(ctx: ParseContext) -> Iterator[tuple[str, dict[str, Any]]]:
-    with open_binary(ctx.path) as fh:
+    with open_binary(ctx.path, ctx) as fh:
         for number, line in enumerate(read_lines(fh, ctx), start=1):
             if not line.strip():
                 continue
@@ -53,7 +53,8 @@ def _record(ctx: ParseContext, data: dict[str, Any], locator: str) -> Record | N
     entity_id = data.get("id")
     schema = data.get("schema")
     if not entity_id or not isinstance(entity_id, str):
-        ctx.issue("missing-id", "entity without id; skipped", locator, "id", severity="error")
+        ctx.issue("missing-id", "entity without a text id; skipped", locator, "id",
+                  None if entity_id is None else json.dumps(entity_id), severity="error")
         return None
     if not isinstance(schema, str) or model.get(schema) is None:
         ctx.issue("unknown-schema", "unknown FtM schema; skipped", locator, "schema", schema,
@@ -70,17 +71,63 @@ def _record(ctx: ParseContext, data: dict[str, Any], locator: str) -> Record | N
             ctx.issue("unknown-property", f"{schema} has no property {prop!r}; kept in raw",
                       locator, prop, severity="info")
             continue
-        for value in values if isinstance(values, list) else [values]:
-            if isinstance(value, dict):
-                continue  # nested entities are referenced by id elsewhere
+        for value in _values(ctx, values, locator, prop):
             try:
                 ctx.add(record, prop, value, locator, prop)
             except InvalidData as exc:
                 ctx.issue("invalid-value", str(exc), locator, prop, value)
-    for dataset in data.get("datasets") or []:
-        record.add_list(str(dataset))
+    for dataset in _datasets(ctx, data.get("datasets"), locator):
+        record.add_list(dataset)
     record.raw.append({k: v for k, v in data.items() if k != "properties"})
     return record
+
+
+def _values(ctx: ParseContext, values: Any, locator: str, prop: str) -> Iterator[str]:
+    """The texts of one property: a list of strings in FtM; a bare string or number is read as
+    one value; lists inside the list are flattened and reported; other types are reported and
+    left out. A nested entity (yente's nested JSON) stands for its id."""
+    items = values if isinstance(values, list) else [values]
+    for value in items:
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, bool) or value is None:
+            if value is not None:
+                ctx.issue("invalid-value", f"a {type(value).__name__} where text was expected; left out",
+                          locator, prop, json.dumps(value))
+        elif isinstance(value, int | float):
+            yield str(value)
+        elif isinstance(value, dict):
+            if isinstance(value.get("id"), str):
+                yield value["id"]
+            else:
+                ctx.issue("invalid-value", "an object without an id where text was expected; left out",
+                          locator, prop, json.dumps(value, ensure_ascii=False)[:200])
+        elif isinstance(value, list):
+            ctx.issue("nested-list", "a list inside the list of values; its texts are read one by one",
+                      locator, prop, json.dumps(value, ensure_ascii=False)[:200])
+            yield from _values(ctx, [v for v in value if not isinstance(v, list)], locator, prop)
+        else:
+            ctx.issue("invalid-value", f"a {type(value).__name__} where text was expected; left out",
+                      locator, prop, repr(value)[:200])
+
+
+def _datasets(ctx: ParseContext, value: Any, locator: str) -> list[str]:
+    """``datasets`` is a list of names; a single name is read as one, anything else is reported."""
+    if value is None or value == []:
+        return []
+    if isinstance(value, str):
+        ctx.issue("invalid-datasets", "datasets is a string, not a list; read as one dataset", locator,
+                  "datasets", value, severity="info")
+        return [value]
+    if not isinstance(value, list):
+        ctx.issue("invalid-datasets", f"datasets is a {type(value).__name__}, not a list of names; ignored",
+                  locator, "datasets", json.dumps(value))
+        return []
+    names = [v for v in value if isinstance(v, str) and v.strip()]
+    if len(names) != len(value):
+        ctx.issue("invalid-datasets", "datasets holds values that are not names; they are ignored", locator,
+                  "datasets", json.dumps(value, ensure_ascii=False)[:200])
+    return names
 
 
 def parse(ctx: ParseContext) -> Iterator[Record]:
@@ -97,6 +144,16 @@ def parse(ctx: ParseContext) -> Iterator[Record]:
             continue
         if record.schema == "Sanction":
             sanctions.append(record)
+        elif record.source_id in parties:
+            earlier = parties[record.source_id]
+            first = earlier.locators[0].split(":", 1)[-1]
+            if earlier.merge(record):
+                ctx.issue("duplicate-id", f"entity id repeats {first}; the two records were merged", locator,
+                          "id", record.source_id)
+            else:
+                ctx.issue("duplicate-id-conflict", f"entity id repeats {first} for a different schema "
+                          f"({record.schema}, not {earlier.schema}); its properties are kept only in the raw "
+                          "record", locator, "id", record.source_id, severity="error")
         else:
             parties[record.source_id] = record
     _fold_sanctions(ctx, parties, sanctions)
@@ -113,7 +170,7 @@ def parse_delta(ctx: ParseContext) -> Iterator[Delta]:
             continue
         if op == "DEL":
             entity_id = entity.get("id")
-            if not entity_id:
+            if not entity_id or not isinstance(entity_id, str | int):
                 ctx.issue("missing-id", "DEL without entity id; skipped", locator, "entity.id",
                           severity="error")
                 continue

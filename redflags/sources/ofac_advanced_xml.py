@@ -45,7 +45,7 @@ def _read_tables(ctx: ParseContext) -> _Tables:
     tables = _Tables()
     tags = tuple(_REF_SETS) + ("Location", "IDRegDocument", "SanctionsEntry", "DateOfIssue",
                                "DistinctParty")
-    with open_binary(ctx.path) as fh:
+    with open_binary(ctx.path, ctx) as fh:
         for elem in iter_xml(fh, ctx, tags):
             tag = etree.QName(elem).localname
             if tag in _REF_SETS and elem.get("ID"):
@@ -82,7 +82,7 @@ def parse(ctx: ParseContext) -> Iterator[Record]:
     tables = _read_tables(ctx)
     if not tables.refs:
         raise SourceFormatError(f"{ctx.name}: no ReferenceValueSets; not an OFAC advanced XML")
-    with open_binary(ctx.path) as fh:
+    with open_binary(ctx.path, ctx) as fh:
         for party in iter_xml(fh, ctx, ("DistinctParty",)):
             for profile in findall(party, "Profile"):
                 record = _profile(ctx, tables, party, profile)

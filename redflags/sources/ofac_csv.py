@@ -32,7 +32,7 @@ def _clean(value: str) -> str:
 
 
 def _rows(ctx: ParseContext, path: Path, width: int) -> Iterator[tuple[str, list[str]]]:
-    with open_binary(path) as fh:
+    with open_binary(path, ctx) as fh:
         sub = ParseContext(path, ctx.dataset, ctx.format)
         for line, cells in iter_csv(read_lines(fh, sub), sub):
             cells = [_clean(c) for c in cells]
@@ -70,8 +70,8 @@ def parse(ctx: ParseContext) -> Iterator[Record]:
         ent = row["ent_num"]
         if not ent.isdigit():
             raise SourceFormatError(
-                f"{ctx.name}: {locator}: field ent_num is {ent!r}, not a number; this is not an "
-                "OFAC legacy CSV primary file")
+                f"{ctx.name}: {locator}: field ent_num is not a number; this is not an "
+                "OFAC legacy CSV primary file", repr(ent[:80]))
         seen.add(ent)
         kind = row["SDN_Type"].casefold() or "-0-"
         schema = ctx.lookup("schema", kind) or "Organization"

@@ -10,6 +10,7 @@ import zipfile
 from collections.abc import Iterator
 from typing import Any
 
+from redflags.archives import check_xlsx
 from redflags.exc import SourceFormatError
 from redflags.model import Record
 from redflags.normalise.dates import parse_date
@@ -29,7 +30,7 @@ AUTHORITY = "Office of Financial Sanctions Implementation"
 
 
 def parse_csv(ctx: ParseContext) -> Iterator[Record]:
-    with open_binary(ctx.path) as fh:
+    with open_binary(ctx.path, ctx) as fh:
         rows = ((f"line {line}", cells) for line, cells in iter_csv(read_lines(fh, ctx), ctx))
         yield from _parse_rows(ctx, rows)
 
@@ -37,9 +38,10 @@ def parse_csv(ctx: ParseContext) -> Iterator[Record]:
 def parse_xlsx(ctx: ParseContext) -> Iterator[Record]:
     import openpyxl
 
+    check_xlsx(ctx.path, ctx.name, SourceFormatError)
     try:
         book = openpyxl.load_workbook(ctx.path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
         raise SourceFormatError(f"{ctx.name}: not a readable XLSX workbook: {exc}") from exc
     try:
         sheet = book.worksheets[0]

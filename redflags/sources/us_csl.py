@@ -34,7 +34,7 @@ def parse_csv(ctx: ParseContext) -> Iterator[Record]:
 
 
 def parse_json(ctx: ParseContext) -> Iterator[Record]:
-    with open_binary(ctx.path) as fh:
+    with open_binary(ctx.path, ctx) as fh:
         text = "".join(read_lines(fh, ctx))
     try:
         doc = json.loads(text)

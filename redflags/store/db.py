@@ -46,3 +46,14 @@ def insert_ignore(engine: Engine, table: sa.Table) -> Any:
     if name == "postgresql":
         return postgresql.insert(table).on_conflict_do_nothing()
     raise StoreError(f"unsupported database dialect {name!r}")
+
+
+def lock_dataset(conn: Any, table: sa.Table, dataset: str) -> None:
+    """Serialise activations of one dataset: the first statement of the transaction that
+    activates a version. PostgreSQL locks the dataset's row until the transaction ends; SQLite
+    takes its database write lock now (a write as the first statement), before anything is
+    read, so a second loader waits and then reads what the first committed."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.select(table.c.name).where(table.c.name == dataset).with_for_update())
+    else:
+        conn.execute(table.update().where(table.c.name == dataset).values(name=table.c.name))

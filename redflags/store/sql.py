@@ -21,8 +21,9 @@ from redflags import settings
 from redflags.exc import NotFoundError, StoreError
 from redflags.model import Record
 from redflags.model.entity import content_hash
+from redflags.store import owner as owners
 from redflags.store import tables as t
-from redflags.store.db import insert_ignore, make_engine
+from redflags.store.db import insert_ignore, lock_dataset, make_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 BATCH = 2000
@@ -75,29 +76,48 @@ class Store:
     def begin_version(self, dataset: str, fmt: str, files: list[dict[str, Any]],
                       meta: dict[str, Any]) -> int:
         """Record that a load has started (committed at once, so failures are audited)."""
+        self.reap_interrupted()
         with self.engine.begin() as conn:
-            exists = conn.execute(sa.select(t.datasets.c.name).where(
-                t.datasets.c.name == dataset)).first()
-            if exists is None:
-                conn.execute(t.datasets.insert().values(
-                    name=dataset, title=meta.get("title"), publisher=meta.get("publisher"),
-                    url=meta.get("url"), created_at=_now()))
+            # two first loads of a dataset at once both insert its row: the second is a no-op
+            conn.execute(insert_ignore(self.engine, t.datasets).values(
+                name=dataset, title=meta.get("title"), publisher=meta.get("publisher"),
+                url=meta.get("url"), created_at=_now()))
             result = conn.execute(t.versions.insert().values(
                 dataset=dataset, status="loading", format=fmt, files=files, created_at=_now(),
-                forced=False))
+                forced=False, owner=owners.current()))
             return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+    def reap_interrupted(self) -> int:
+        """Mark failed the loads whose process died (killed, or the machine went down): a
+        version must not stay "loading" forever. Returns how many were marked."""
+        with self.engine.connect() as conn:
+            loading = conn.execute(sa.select(t.versions.c.id, t.versions.c.owner).where(
+                t.versions.c.status == "loading")).all()
+        dead = [(vid, who) for vid, who in loading if owners.is_dead(who)]
+        for version_id, who in dead:
+            pid = (who or "").rsplit(":", 2)[1] if who and who.count(":") >= 2 else "?"
+            with self.engine.begin() as conn:
+                conn.execute(t.versions.update().where(t.versions.c.id == version_id,
+                                                       t.versions.c.status == "loading").values(
+                    status="failed", finished_at=_now(),
+                    error=f"interrupted: the loading process (pid {pid}) ended before it finished; "
+                          "the previous version stayed active"))
+        return len(dead)
 
     def fail_version(self, version_id: int, error: str, issues: Iterable[Any] = ()) -> None:
         with self.engine.begin() as conn:
             conn.execute(t.versions.update().where(t.versions.c.id == version_id).values(
-                status="failed", error=error, finished_at=_now()))
+                status="failed", error=error, finished_at=_now(), owner=None))
             self._write_issues(conn, version_id, issues)
 
     def write_version(self, version_id: int, dataset: str, records: Iterable[Record],
                       issues: list[Any], data_date: str | None, forced: bool = False,
                       ) -> dict[str, Any]:
-        """Write all entities, the diff and the issues; activate the version. Atomic."""
+        """Write all entities, the diff and the issues; activate the version. Atomic, and
+        serialised per dataset: loads running at once activate one after the other, each
+        against the version the one before it activated."""
         with self.engine.begin() as conn:
+            lock_dataset(conn, t.datasets, dataset)
             previous = self._active_id(conn, dataset)
             old = {} if previous is None else dict(conn.execute(
                 sa.select(t.entities.c.entity_id, t.entities.c.hash).where(
@@ -129,9 +149,8 @@ class Store:
                 conn.execute(t.entities.insert(), entity_rows)
             diff = self._write_changes(conn, version_id, previous, old, new, captions)
             self._write_issues(conn, version_id, issues)
-            if previous is not None:
-                conn.execute(t.versions.update().where(t.versions.c.id == previous).values(
-                    status="superseded"))
+            conn.execute(t.versions.update().where(t.versions.c.dataset == dataset, t.versions.c.status == "active")
+                         .values(status="superseded"))
             summary = {
                 "entity_count": len(new), "counts": {"schema": dict(schemata),
                                                      "lists": dict(lists)},
@@ -139,7 +158,7 @@ class Store:
                 "previous_id": previous, "data_date": data_date, "forced": forced, **diff,
             }
             conn.execute(t.versions.update().where(t.versions.c.id == version_id).values(
-                status="active", finished_at=_now(), **summary))
+                status="active", finished_at=_now(), owner=None, **summary))
         return {"version": version_id, "dataset": dataset, **summary}
 
     def _write_changes(self, conn: Connection, version_id: int, previous: int | None,
@@ -243,6 +262,7 @@ class Store:
         return dates
 
     def status(self) -> list[dict[str, Any]]:
+        self.reap_interrupted()
         with self.engine.connect() as conn:
             datasets = conn.execute(sa.select(t.datasets).order_by(t.datasets.c.name)).mappings().all()
             out = []

@@ -34,6 +34,10 @@ versions = sa.Table(
     sa.Column("modified", sa.Integer),
     sa.Column("forced", sa.Boolean, nullable=False, default=False),
     sa.Column("error", sa.Text),
+    sa.Column("owner", sa.String(200)),  # host:pid:start of the loading process, while it loads
+    # one active version per dataset, whatever loads run at once
+    sa.Index("ux_versions_one_active", "dataset", unique=True, sqlite_where=sa.text("status = 'active'"),
+             postgresql_where=sa.text("status = 'active'")),
 )
 
 entity_data = sa.Table(

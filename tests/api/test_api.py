@@ -137,7 +137,7 @@ def test_revoked_key_is_refused(client: TestClient, store: Any) -> None:
     key_id, key = create_key(store, "viewer")
     assert client.get("/lists", headers=auth(key)).status_code == 200
     store.revoke_key(key_id)
-    from redflags.api import app as app_module
+    from redflags.api import guard as app_module
 
     # the app's key cache still holds the key for a few seconds
 
@@ -185,12 +185,13 @@ def test_malformed_json_and_unknown_dataset(client: TestClient, keys: dict[str, 
     assert missing.status_code == 404 and "no version" in missing.json()["detail"]
 
 
-def test_health_needs_no_key_and_openapi_is_served(client: TestClient) -> None:
+def test_health_needs_no_key_and_openapi_is_served(client: TestClient, keys: dict[str, str]) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz").json()
     assert ready["status"] == "ok" and ready["entities"] > 0
-    spec = client.get("/openapi.json").json()
+    spec = client.get("/openapi.json", headers=auth(keys["viewer"])).json()
     assert "/match/{dataset}" in spec["paths"]
+    assert "multipart/form-data" in spec["paths"]["/screen"]["post"]["requestBody"]["content"]
 
 
 def test_not_ready_without_lists(store: Any) -> None:

@@ -29,7 +29,7 @@ ingest.load(_STORE, [Path(__file__).parents[1] / "fixtures/sources/us_csl/good.c
 _APP = create_app(_STORE)
 _APP.state.holder.refresh()
 _KEY = create_key(_STORE, "analyst")[1]
-schema = schemathesis.openapi.from_asgi("/openapi.json", _APP)
+schema = schemathesis.openapi.from_asgi("/openapi.json", _APP, headers={"Authorization": f"Bearer {_KEY}"})
 
 
 @schema.parametrize()
