@@ -111,4 +111,5 @@ def test_match_hikvision_in_chinese_script(store: Any, shared_data: Path, tmp_pa
     lists = {name for h in top.values() for name in h["lists"]}
     assert any("Entity List" in name for name in lists) and any("CMIC" in name for name in lists)
     hows = {t["how"] for h in top.values() for t in h["explanation"]["tokens"]}
-    assert "pinyin initials" in hows and "dictionary" in hows
+    assert "alias" in hows and "dictionary" in hows
+    assert any("hikvision.com" in t.get("query_source", "") for h in top.values() for t in h["explanation"]["tokens"])

@@ -54,6 +54,8 @@ def name_keys(form: NameForm) -> set[str]:
     keys.update(f"t:{a.written or a.text}{b.written or b.text}" for a, b in zip(form.tokens, form.tokens[1:])
                 if a.written or b.written)
     keys.update(f"p:{metaphone(w)}" for w in words if len(w) >= 4 and not w.isdigit())
+    # the other readings of a Chinese name's words (glosses, aliases, pinyin) retrieve too
+    keys.update(f"t:{w}" for w in form.alt_words if w)
     return keys
 
 

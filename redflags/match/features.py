@@ -1,6 +1,7 @@
 """Match features: one small function each; the docstring is the explanation."""
 
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -12,8 +13,8 @@ from rigour.text import metaphone
 
 from redflags.index.blocker import Candidate
 from redflags.match.types import FeatureResult, Query, TokenMatch
-from redflags.normalise.chinese import place_words, syllable_initials
-from redflags.normalise.names import NameForm, Token
+from redflags.normalise.chinese import is_pinyin, place_words, surname_romanisations, syllable_initials
+from redflags.normalise.names import STOPWORDS, Alternative, NameForm, Token, with_readings
 
 _VARIANTS: dict[str, int] = {}
 
@@ -51,7 +52,10 @@ def skeleton(text: str) -> str:
     return _DOUBLE.sub(r"\1", _NOT_CONSONANT.sub("", text.translate(_FOLD)))
 
 
+@lru_cache(maxsize=1 << 18)
 def _similar(q: Token, c: Token) -> tuple[float, str]:
+    """How alike two tokens are, and how (cached: tokens are shared objects, and the same pairs
+    meet again across candidates and across the readings of a Chinese name)."""
     sim, how = _similar_text(q, c)
     if sim < 1.0 and (q.written or c.written):
         # "telecom" was expanded or "technologies" made singular on one side; the other side
@@ -66,27 +70,41 @@ def _similar(q: Token, c: Token) -> tuple[float, str]:
 _metaphone = lru_cache(maxsize=131072)(metaphone)
 
 
+_HOW_EXACT = ("alias", "surname", "pinyin", "dictionary", "place", "abbreviation")
+"""What an exact match is called, by the source of either token, first found first."""
+
+
 def _similar_text(q: Token, c: Token) -> tuple[float, str]:
     qt, ct = q.text, c.text
     if qt == ct:
-        how = "exact"
-        if "pinyin" in (q.source, c.source):
-            how = "pinyin"
-        elif "dictionary" in (q.source, c.source):
-            how = "dictionary"
-        elif "abbreviation" in (q.source, c.source):
-            how = "abbreviation"
-        return 1.0, how
+        for how in _HOW_EXACT:
+            if how in (q.source, c.source):
+                return 1.0, how
+        return 1.0, "exact"
     if qt.isdigit() or ct.isdigit():
         return 0.0, "none"  # numbers are compared strictly
     groups = _VARIANTS or _variant_groups()
     group = groups.get(qt)
     if group is not None and group == groups.get(ct):
         return 0.95, "variant"
+    surnames = surname_romanisations()
+    q_surname, c_surname = surnames.get(qt), surnames.get(ct)
+    if q_surname is not None and c_surname is not None:
+        # two romanised Chinese surnames: the same surname or none (Liu is not Lu, Zhang not Zhong)
+        return (0.95, "surname variant") if q_surname & c_surname else (0.0, "none")
+    places = place_words()
+    if q.source == "place" or c.source == "place" or qt in places or ct in places:
+        # a place meets only itself, or a typo of itself: Beijing is not Beihang
+        if len(qt) >= 5 and len(ct) >= 5 and OSA.distance(qt, ct, score_cutoff=1) <= 1:
+            return 1.0 - 1.2 / max(len(qt), len(ct)), "fuzzy"
+        return 0.0, "none"
     if q.source == "abjad" or c.source == "abjad":
         q_skel = skeleton(qt)
         if q_skel and q_skel == skeleton(ct):
             return 0.85, "consonants"
+    if (q.source == "dictionary" or c.source == "dictionary") and _stem(qt) == _stem(ct) and len(_stem(qt)) >= 4:
+        # a dictionary gloss in another form of the word: "dredge" / "dredging", "environment" / "environmental"
+        return STEM_SIMILARITY, "word form"
     q_len, c_len = len(qt), len(ct)
     shorter = q_len if q_len < c_len else c_len
     gap = q_len - c_len if q_len > c_len else c_len - q_len
@@ -99,11 +117,29 @@ def _similar_text(q: Token, c: Token) -> tuple[float, str]:
                 return 1.0 - 1.2 * dist / (q_len if q_len > c_len else c_len), "fuzzy"
     if shorter >= 3 and gap <= 2 and qt[0] == ct[0] and _metaphone(qt) == _metaphone(ct):
         return 0.8, "phonetic"
-    if q.source == "pinyin" and c.source == "text" and brand_initials(q.original, ct):
+    # A Chinese brand meets a coined Latin word; a Latin word that is itself pinyin ("nanchang")
+    # is another Chinese name, compared as such above.
+    if q.source == "pinyin" and c.source == "text" and not is_pinyin(ct) and brand_initials(q.original, ct):
         return BRAND_SIMILARITY, "pinyin initials"
-    if c.source == "pinyin" and q.source == "text" and brand_initials(c.original, qt):
+    if c.source == "pinyin" and q.source == "text" and not is_pinyin(qt) and brand_initials(c.original, qt):
         return BRAND_SIMILARITY, "pinyin initials"
     return 0.0, "none"
+
+
+STEM_SIMILARITY = 0.9
+"""A dictionary gloss and another form of the same English word ("forge" / "forging")."""
+
+_SUFFIXES = ("ations", "ation", "ings", "ing", "als", "al", "ics", "ic", "ed", "es", "s", "e", "y")
+
+
+@lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    """The word without one English ending: "forging" and "forge" -> "forg", "aeronautics" and
+    "aeronautical" -> "aeronaut". Light on purpose: it only meets glosses with listed words."""
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
+    return word
 
 
 BRAND_SIMILARITY = 0.75
@@ -122,7 +158,7 @@ def brand_initials(han: str, latin: str) -> bool:
     in "hikvision"). Brand names are coined this way; plain pinyin meets its Latin
     spelling through the other comparisons."""
     initials = syllable_initials(han)
-    if (not 2 <= len(initials) <= 4 or not 2 * len(initials) <= len(latin) <= 4 * len(initials)
+    if (not 2 <= len(initials) <= 4 or not 2 * len(initials) <= len(latin) <= 5 * len(initials)
             or not latin.isalpha()):
         return False
     position = 0
@@ -191,9 +227,9 @@ def align_tokens(query: NameForm, listed: NameForm,
         for x in i_set:
             used_q[x] = (sim, j, how)
         used_c.update(j_set)
-    q_weights = [_weight(weight, t.text, i in used_q) for i, t in enumerate(q_tokens)]
+    q_weights = [_weight(weight, t, i in used_q) for i, t in enumerate(q_tokens)]
     c_matched = {y for _s, j, _h in used_q.values() for y in (j if isinstance(j, tuple) else (j,))}
-    c_weights = [_weight(weight, t.text, j in c_matched) for j, t in enumerate(c_tokens)]
+    c_weights = [_weight(weight, t, j in c_matched) for j, t in enumerate(c_tokens)]
     q_hit = sum(w * used_q[i][0] for i, w in enumerate(q_weights) if i in used_q)
     c_sims: dict[int, float] = {}
     for sim, target, _how in used_q.values():
@@ -210,9 +246,14 @@ def align_tokens(query: NameForm, listed: NameForm,
             span = target if isinstance(target, tuple) else (target,)
             listed_text = " ".join(c_tokens[y].text for y in span)
             listed_written = " ".join(c_tokens[y].original for y in span)
-            matches.append(TokenMatch(q.text, listed_text, how, sim, q_weights[i], q.original, listed_written))
+            if isinstance(target, int):
+                listed_note = c_tokens[target].note
+            else:
+                listed_note = "; ".join(sorted({c_tokens[y].note for y in span if c_tokens[y].note}))
+            matches.append(TokenMatch(q.text, listed_text, how, sim, q_weights[i], q.original, listed_written,
+                                      q.note, listed_note))
         else:
-            matches.append(TokenMatch(q.text, None, "none", 0.0, q_weights[i], q.original))
+            matches.append(TokenMatch(q.text, None, "none", 0.0, q_weights[i], q.original, "", q.note))
     return score, matches
 
 
@@ -232,12 +273,64 @@ def closeness_all(query: NameForm, listed: list[str]) -> list[float]:
     return scores
 
 
+def acronym_match(query: NameForm, listed: NameForm) -> tuple[float, TokenMatch] | None:
+    """One name is an acronym of the other's words, legal form included ("CEIEC" / "China
+    Electronics Import and Export Corporation", "ZTE" / "Zhongxing Telecommunication
+    Equipment"): every word's initial, in order."""
+    for short, long in ((listed, query), (query, listed)):
+        if len(short.core) != 1 or len(short.tokens) != 1:
+            continue
+        word = short.core[0].text
+        words = _spelled_out(long)
+        if not 3 <= len(word) <= 8 or not word.isalpha() or len(words) < 3:
+            continue
+        initials = "".join(w[0] for w in words if not w.isdigit())
+        legal = "".join(_LEGAL_INITIAL.get(code, "") for code in long.legal_forms)
+        if word in (initials, initials + legal):
+            return ACRONYM_SIMILARITY, TokenMatch(" ".join(query.words), " ".join(listed.words), "acronym",
+                                                  ACRONYM_SIMILARITY, 1.0)
+    return None
+
+
+ACRONYM_SIMILARITY = 0.9
+
+
+def _spelled_out(form: NameForm) -> list[str]:
+    """The form's core words, each Chinese segment read in its longest English reading
+    (中国电子 as "china electronics", not its short form "cec")."""
+    if not form.choices:
+        return [t.text for t in form.core]
+    picked = []
+    for choice in form.choices:
+        readings = [alt for option in choice.options for part in option for alt in part
+                    if alt and all(t.source not in ("pinyin", "surname") for t in alt)]
+        best = max(readings, key=len, default=())
+        picked.append(best if len(best) > choice.size else form.tokens[choice.start:choice.start + choice.size])
+    return [t.text for t in with_readings(form, picked).core if t.text not in _LEGAL_IN_READINGS]
+
+
+_LEGAL_IN_READINGS = frozenset({"corporation", "company", "limited", "group"})
+_LEGAL_INITIAL = {"co": "c", "corp": "c", "coltd": "c", "ltd": "l", "llc": "l", "jsc": "j", "inc": "i", "plc": "p"}
+
+
+JOINED_SAME = 0.95
+"""Names of the same letters split into the same number of words at other places."""
+
+
 def joined_match(query: NameForm, listed: NameForm) -> tuple[float, TokenMatch] | None:
     """The names split into words differently ("Consultingand Lgoistics" / "Consulting and
     Logistics", "Nafezelmir" / "Nafez El Mir"): compared as one string without spaces,
     at character level, each edit costing as much as in a single word. Numbers must agree."""
     q_words, c_words = query.words, listed.words
-    if len(q_words) == len(c_words) or not q_words or not c_words:
+    if not q_words or not c_words:
+        return None
+    if len(q_words) == len(c_words):
+        # as many words, split elsewhere ("KIM CHOLM-IN" / "KIM CHOL-MIN"): the same letters only
+        q_written = "".join(t.written or t.text for t in query.tokens)
+        if q_words != c_words and q_written == "".join(t.written or t.text for t in listed.tokens) \
+                and len(q_written) >= 8:
+            return JOINED_SAME, TokenMatch(" ".join(q_words), " ".join(c_words), "joined", JOINED_SAME,
+                                           float(len("".join(q_words))))
         return None
     if sorted(w for w in q_words if w.isdigit()) != sorted(w for w in c_words if w.isdigit()):
         return None
@@ -266,17 +359,18 @@ PLACE_WEIGHT = 0.3
 ("Huawei Software Technologies" for "..., Nanjing, Jiangsu")."""
 
 
-def _weight(rarity: Callable[[str], float], text: str, matched: bool) -> float:
-    """A token's weight: its rarity; unmatched noise (single letters, legal-form typos) ~0,
-    an unmatched place name little."""
+def _weight(rarity: Callable[[str], float], token: Token, matched: bool) -> float:
+    """A token's weight: its rarity; unmatched noise (single letters, legal-form typos, the
+    name's own acronym) ~0, an unmatched place name little."""
+    text = token.text
     weight = rarity(text)
-    if len(text) == 1:
-        return 0.1  # initials and split-up legal forms ("S A DE C V") say little either way
     if matched:
         return weight
-    if _legal_typo(text):
+    if len(text) == 1:
+        return 0.1  # initials and split-up legal forms ("S A DE C V"); numbers: see number_mismatch
+    if _legal_typo(text) or token.source == "acronym":
         return 0.1
-    if text in place_words():
+    if text in place_words() or token.source == "address":
         return weight * PLACE_WEIGHT
     return weight
 
@@ -371,6 +465,72 @@ def schema_mismatch(query: Query, cand: Candidate) -> FeatureResult | None:
     return FeatureResult("schema_mismatch", 1.0, 0.0, f"{query.schema} query, {cand.schema} listing")
 
 
+def _places(form: NameForm, places: frozenset[str]) -> set[str]:
+    return {t.text for t in form.core if t.source == "place" or t.text in places}
+
+
+def place_mismatch(query_form: NameForm, listed: NameForm, tokens: list[TokenMatch]) -> FeatureResult | None:
+    """Both names name a place (a city, prefecture or province) and no place of one met a place
+    of the other: 北京市公安局 is not the Xinjiang bureau. A place named on one side only is weak
+    evidence, and is weighed in the name score instead."""
+    places = place_words()
+    q_places = _places(query_form, places)
+    if not q_places:
+        return None
+    c_places = _places(listed, places)
+    if not q_places or not c_places:
+        return None
+    for t in tokens:
+        # a place of either name met anything: the place is named on both sides (a token
+        # alignment pairs single words; a joined match compares the whole names)
+        if t.listed is not None and (set(t.query.split()) & q_places or set(t.listed.split()) & c_places):
+            return None
+    return FeatureResult("place_mismatch", 1.0, 0.0,
+                         f"Different places: {', '.join(sorted(q_places))} / {', '.join(sorted(c_places))}")
+
+
+INSTITUTIONS = frozenset({"university", "college", "polytechnic"})
+"""Heads of names of places of learning, whose other words make a different one: Tianjin
+University is not the Tianjin University of Science and Technology."""
+
+
+def institution_mismatch(query_form: NameForm, listed: NameForm, tokens: list[TokenMatch]) -> FeatureResult | None:
+    """Both names are of the same kind of institution (a university, an academy...) and one
+    names it more narrowly: a word of one, not a place, meets nothing in the other, while every
+    word of the other is met."""
+    shared = {t.query for t in tokens if t.listed is not None and t.query in INSTITUTIONS}
+    if not shared:
+        return None
+    places = place_words()
+
+    def telling(token: Token) -> bool:
+        return (token.text not in STOPWORDS and token.source not in ("acronym", "place") and len(token.text) > 1
+                and token.text not in places and not token.text.isdigit())
+
+    met_query = {t.query for t in tokens if t.listed is not None}
+    met_listed = {w for t in tokens if t.listed is not None for w in t.listed.split()}
+    q_extra = [t.text for t in query_form.core if telling(t) and t.text not in met_query]
+    c_extra = [t.text for t in listed.core if telling(t) and t.text not in met_listed]
+    if bool(q_extra) == bool(c_extra):
+        return None
+    extra = q_extra or c_extra
+    return FeatureResult("institution_mismatch", 1.0, 0.0,
+                         f"Another {'/'.join(sorted(shared))}: only one name says {' '.join(extra)}")
+
+
+def number_mismatch(query_form: NameForm, listed: NameForm) -> FeatureResult | None:
+    """Both names carry numbers and share none: the 2nd Academy is not the 3rd, CETC 29 not CETC
+    38 (nomenklatura's logic-v2 has the same feature)."""
+    q_numbers = {t.text for t in query_form.core if t.text.isdigit()}
+    if not q_numbers:
+        return None
+    c_numbers = {t.text for t in listed.core if t.text.isdigit()}
+    if not c_numbers or q_numbers & c_numbers:
+        return None
+    return FeatureResult("number_mismatch", 1.0, 0.0,
+                         f"Different numbers: {', '.join(sorted(q_numbers))} / {', '.join(sorted(c_numbers))}")
+
+
 def legal_form_mismatch(query_form: NameForm, listed: NameForm) -> FeatureResult | None:
     """Both names carry legal forms and they differ (a weak signal: forms get dropped)."""
     if not query_form.legal_forms or not listed.legal_forms:
@@ -379,3 +539,79 @@ def legal_form_mismatch(query_form: NameForm, listed: NameForm) -> FeatureResult
         return FeatureResult("legal_form_match", 1.0, 0.0, f"Same legal form: {'/'.join(query_form.legal_forms)}")
     return FeatureResult("legal_form_mismatch", 1.0, 0.0,
                          f"Legal forms {'/'.join(query_form.legal_forms)} vs {'/'.join(listed.legal_forms)}")
+
+
+READING_COST = 0.5
+"""How much a reading's words that the other name lacks count against it, against the
+words it shares: "research institute" is read as "institute" when the other name has only that."""
+
+
+def _reading_value(alternative: Alternative, other: NameForm, texts: frozenset[str],
+                   weight: Callable[[str], float]) -> tuple[float, float]:
+    """(weighted similarity of the reading's words to the other name, that minus the weighted
+    shortfall of its words that meet nothing)."""
+    matched = missed = 0.0
+    for token in alternative:
+        if token.text in STOPWORDS:
+            continue
+        if token.text in texts:
+            # weighed as the other name's word it meets: a rare reading is not worth more
+            best, met = 1.0, token.text
+        else:
+            best, met = 0.0, token.text
+            for o in other.core:
+                sim = _similar(token, o)[0]
+                if sim > best:
+                    best, met = sim, o.text
+        matched += weight(met) * best
+        missed += weight(token.text) * (1.0 - best)
+    return matched, matched - READING_COST * missed
+
+
+def select_readings(form: NameForm, other: NameForm, weight: Callable[[str], float]) -> NameForm:
+    """``form`` read, segment by segment, the way that best meets ``other``: of a Chinese
+    segment's readings (glosses, conventions, aliases, pinyin) the one sharing the most with the
+    other name, net of its words the other lacks; where no reading meets anything, the default."""
+    if not form.choices:
+        return form
+    # The other name's words, each usable once: a reading picked for one segment uses them up,
+    # so that two segments are not both read as the same word ("medical" for 医学 and for 军事医学).
+    available = Counter(t.text for t in other.core)
+    glued = frozenset(g for span in other.spans for g in span[4])
+    fixed = set(range(len(form.tokens))) - {i for c in form.choices for i in range(c.start, c.start + c.size)}
+    for i in fixed:
+        if available[form.tokens[i].text] > 0:
+            available[form.tokens[i].text] -= 1
+    picked: list[Alternative] = []
+    for choice in form.choices:
+        texts = frozenset(w for w, n in available.items() if n > 0) | glued
+        best: tuple[float, list[Alternative]] | None = None
+        default: list[Alternative] = []
+        for number, option in enumerate(choice.options):
+            total = 0.0
+            any_match = False
+            chosen: list[Alternative] = []
+            for part in option:
+                part_best: tuple[float, Alternative] | None = None
+                for alternative in part:
+                    matched, net = _reading_value(alternative, other, texts, weight)
+                    if matched > 0 and (part_best is None or net > part_best[0]):
+                        part_best = (net, alternative)
+                if part_best is None:
+                    # nothing meets the other name: the default, or nothing where the word is one
+                    # English renderings often leave out (a reading "-": 集团, 中国)
+                    chosen.append(() if () in part else part[0])
+                else:
+                    any_match = True
+                    total += part_best[0]
+                    chosen.append(part_best[1])
+            if number == 0:
+                default = chosen
+            if any_match and (best is None or total > best[0]):
+                best = (total, chosen)
+        reading = tuple(t for alternative in (best[1] if best is not None else default) for t in alternative)
+        for token in reading:
+            if available[token.text] > 0:
+                available[token.text] -= 1
+        picked.append(reading)
+    return with_readings(form, picked)

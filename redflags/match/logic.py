@@ -10,14 +10,19 @@ from collections.abc import Callable
 
 from redflags.index.blocker import Candidate
 from redflags.match.features import (
+    acronym_match,
     align_tokens,
     closeness,
     country_mismatch,
     dob_year_disjoint,
     identifier_match,
+    institution_mismatch,
     joined_match,
     legal_form_mismatch,
+    number_mismatch,
+    place_mismatch,
     schema_mismatch,
+    select_readings,
 )
 from redflags.match.types import FeatureResult, MatchResult, Query
 from redflags.normalise.names import NameForm
@@ -40,6 +45,9 @@ WEIGHTS = {
     "schema_mismatch": -0.35,
     "legal_form_match": 0.02,
     "legal_form_mismatch": -0.04,
+    "place_mismatch": -0.15,
+    "institution_mismatch": -0.15,
+    "number_mismatch": -0.15,
     "rare_name": 0.03,
 }
 
@@ -60,12 +68,15 @@ def score(query: Query, cand: Candidate, weight: Callable[[str], float], max_wei
           pairs: list[tuple[NameForm, NameForm]] | None = None) -> MatchResult:
     """Score one listed entity against the query; ``pairs`` as from ``shortlist``."""
     best = None
-    for q_form, c_form in (shortlist(query, cand) if pairs is None else pairs):
+    for q_given, c_given in (shortlist(query, cand) if pairs is None else pairs):
+        # Chinese names: each segment read the way that meets the other name (glosses, aliases, pinyin)
+        q_form = select_readings(q_given, c_given, weight) if q_given.choices else q_given
+        c_form = select_readings(c_given, q_form, weight) if c_given.choices else c_given
         name_score, tokens = align_tokens(q_form, c_form, weight)
         if name_score < 0.95:
-            joined = joined_match(q_form, c_form)
-            if joined is not None and joined[0] > name_score:
-                name_score, tokens = joined[0], [joined[1]]
+            for other in (joined_match(q_form, c_form), acronym_match(q_given, c_given)):
+                if other is not None and other[0] > name_score:
+                    name_score, tokens = other[0], [other[1]]
         if best is None or name_score > best[0]:
             best = (name_score, tokens, q_form, c_form)
     if best is None:
@@ -78,9 +89,10 @@ def score(query: Query, cand: Candidate, weight: Callable[[str], float], max_wei
         result = func(query, cand)
         if result is not None:
             features.append(result)
-    legal = legal_form_mismatch(q_form, c_form)
-    if legal is not None:
-        features.append(legal)
+    for found in (legal_form_mismatch(q_form, c_form), place_mismatch(q_form, c_form, tokens),
+                  institution_mismatch(q_form, c_form, tokens), number_mismatch(q_form, c_form)):
+        if found is not None:
+            features.append(found)
     if name_score >= 0.99 and tokens:
         rarity = min(1.0, sum(t.weight for t in tokens) / (max_weight * 1.5))
         features.append(FeatureResult("rare_name", rarity, 0.0, f"Name rarity {rarity:.2f}"))

@@ -26,6 +26,9 @@ class TokenMatch:
     query_written: str = ""
     listed_written: str = ""
     """The words as they are written in the names, where the token rewrote them."""
+    query_source: str = ""
+    listed_source: str = ""
+    """Where a reading of a Chinese word came from: the dictionary gloss, convention or alias."""
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"query": self.query, "listed": self.listed, "how": self.how,
@@ -34,6 +37,10 @@ class TokenMatch:
             out["query_written"] = self.query_written
         if self.listed_written and self.listed is not None and self.listed_written.casefold() != self.listed:
             out["listed_written"] = self.listed_written
+        if self.query_source:
+            out["query_source"] = self.query_source
+        if self.listed_source:
+            out["listed_source"] = self.listed_source
         return out
 
 
@@ -75,10 +82,14 @@ def summarise(result: MatchResult) -> str:
     for t in result.tokens:
         if t.listed is None:
             parts.append(f"{t.query!r} unmatched")
-        elif t.how == "exact":
-            parts.append(f"{t.query!r}={t.listed!r}")
         else:
-            parts.append(f"{t.query!r}~{t.listed!r} ({t.how} {t.similarity:.2f})")
+            # a Chinese word shows its characters and, where it was read with one, the source
+            shown = f"{t.query_written}={t.query!r}" if t.query_source else repr(t.query)
+            source = f", {t.query_source}" if t.query_source and t.query_source != "pinyin" else ""
+            if t.how == "exact":
+                parts.append(f"{shown}={t.listed!r}")
+            else:
+                parts.append(f"{shown}~{t.listed!r} ({t.how} {t.similarity:.2f}{source})")
     feats = ", ".join(f"{f.name} {f.contribution:+.2f}" for f in result.features if f.contribution)
     altered = f"INPUT ALTERED: {'; '.join(result.altered)} | " if result.altered else ""
     return altered + "; ".join(parts) + (f" | {feats}" if feats else "")

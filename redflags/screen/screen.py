@@ -12,6 +12,7 @@ from redflags.index.blocker import Candidate, Index, candidate_from_record
 from redflags.match import THRESHOLD, Query, score
 from redflags.match.features import closeness_all
 from redflags.match.logic import NAMES_ALIGNED
+from redflags.normalise.chinese import has_han, other_names
 from redflags.normalise.names import NameForm, analyse_name
 from redflags.normalise.text import readable, sanitise
 
@@ -41,8 +42,10 @@ def name_forms(names: list[str]) -> list[NameForm]:
     forms = []
     for name in names:
         reading = sanitise(name)
-        forms.append(analyse_name(name, reading))
-        forms.extend(analyse_name(name, alternative) for alternative in reading.alternatives)
+        forms.append(analyse_name(name, reading, query=True))
+        forms.extend(analyse_name(name, alternative, query=True) for alternative in reading.alternatives)
+        if has_han(reading.text):
+            forms.extend(analyse_name(other, query=True) for other in other_names(reading.text))
     return forms
 
 
@@ -88,14 +91,20 @@ class Screener:
             start, end = offsets[n], offsets[n] + len(found[n][0].sorted_texts)
             return max((max(values[start:end], default=0.0) for values in screens), default=0.0)
 
-        ranked = sorted(range(len(found)), key=lambda n: -closest(n) - found[n][1])[:FULLY_SCORED]
+        # A Chinese name's default reading says less about which candidates, and which of their
+        # names, are close: score more of them.
+        readings = any(form.choices for form in query.forms)
+        fully = FULLY_SCORED * 2 if readings else FULLY_SCORED
+        aligned = NAMES_ALIGNED * (4 if readings else 1) * len(query.forms)
+        screen_share = 0.25 if readings else 1.0  # the retrieval, which read every reading, ranks instead
+        ranked = sorted(range(len(found)), key=lambda n: -screen_share * closest(n) - found[n][1])[:fully]
         scored = []
         for n in ranked:
             cand, start = found[n][0], offsets[n]
             items = [(values[start + m], q_form, form) for values, q_form in zip(screens, query.forms, strict=True)
                      for m, (_p, form) in enumerate(cand.names)]
             items.sort(key=lambda item: -item[0])
-            pairs = [(q_form, form) for _v, q_form, form in items[:NAMES_ALIGNED * len(query.forms)]]
+            pairs = [(q_form, form) for _v, q_form, form in items[:aligned]]
             scored.append((score(query, cand, self.index.weight, self.index.max_idf, pairs), cand))
         scored.sort(key=lambda pair: (-pair[0].score, pair[1].id))
         return [hit_dict(cand, result, threshold) for result, cand in scored[:limit] if result.score >= cutoff]

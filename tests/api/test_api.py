@@ -70,7 +70,7 @@ def test_match_finds_and_explains(client: TestClient, keys: dict[str, str]) -> N
     top = results[0]
     assert top["caption"] == "Hangzhou Hikvision Digital Technology Co., Ltd." and top["match"] is True
     assert top["properties"]["name"] and top["features"]["name"] > 0.8
-    assert "pinyin initials" in top["explanation"]["summary"]
+    assert "alias from https://www.hikvision.com" in top["explanation"]["summary"]
     assert [r["score"] for r in results] == sorted((r["score"] for r in results), reverse=True)
     only = client.post("/match/default?exclude_entity_ids=" + top["id"], json=body, headers=auth(keys["analyst"]))
     assert top["id"] not in {r["id"] for r in only.json()["responses"]["q"]["results"]}

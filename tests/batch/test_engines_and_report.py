@@ -97,7 +97,7 @@ def test_html_report_renders_in_chromium(loaded: Any, vendors: Path, tmp_path: P
         assert "Entity List" in first.inner_text()
         chinese = page.locator("section.alert[data-row='4']")
         assert chinese.locator("mark", has_text="海康威视").count() == 1
-        assert "pinyin initials" in chinese.inner_text()
+        assert "alias from https://www.hikvision.com" in chinese.inner_text()
         assert page.locator("#histogram rect").count() == 20
         assert page.locator("#list-counts").inner_text().count("Entity List") == 1
         box = first.bounding_box()

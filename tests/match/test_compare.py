@@ -62,6 +62,39 @@ CASES = [
     ("S.F. Holding Co., Ltd.", "I&S HOLDING COMPANY, S.A.", "Company", False),
     # the consonant skeleton only applies to abjad-script tokens
     ("Mahmud Ali", "Mohamed Ali", "Person", False),
+    # Chinese institutional names through CC-CEDICT glosses and translation conventions
+    ("北京航空制造工程研究所", "Beijing Aeronautical Manufacturing Engineering Research Institute", None, True),
+    ("哈密市公安局", "Hami Municipality Public Security Bureau", None, True),
+    ("广东工业大学", "Guangdong University of Technology", None, True),
+    ("中国人民解放军军事医学科学院", "Academy of Military Medical Sciences", None, True),
+    ("中国航天科工集团第二研究院", "China Aerospace Science and Industry Corporation Second Academy", None, True),
+    ("中国船舶集团有限公司第七〇四研究所", "CSSC 704th Research Institute", None, True),
+    # ... and numbers on both sides must agree
+    ("中国航天科工集团第二研究院", "China Aerospace Science and Industry Corporation 3rd Academy", None, False),
+    # ... a place on both sides and different is evidence against
+    ("北京市公安局", "Xinjiang Public Security Bureau", None, False),
+    ("北京工业大学", "Guangdong University of Technology", None, False),
+    ("北京大学", "Beihang University", None, False),
+    # ... and a university named more narrowly is another university
+    ("天津科技大学", "Tianjin University", None, False),
+    # ... a pinyin name is compared as one, not as a brand's initials: Nankai is not Nanchang
+    ("南开大学", "Nanchang University", None, False),
+    # a listed party's alias, with its source
+    ("海康威视", "Hikvision", "Company", True),
+    ("海康威视数字技术股份有限公司", "Hikvision Digital Technology Co., Ltd.", "Company", True),
+    # an acronym of the name's words, legal form included
+    ("中国电子进出口有限公司", "CEIEC", "Company", True),
+    # Chinese persons: a surname in its romanisations, given names apart
+    ("张伟", "CHEUNG Wei", "Person", True),
+    ("王伟", "ZHANG Wei", "Person", False),
+    ("刘伟", "LU Wei", "Person", False),
+    ("LIU Wei", "LU Wei", "Person", False),
+    ("ZHANG Xiaoming", "ZHONG Xiaoming", "Person", False),
+    # the same letters split elsewhere, a legal form misspelt and glued
+    ("KIM CHOLM-IN", "KIM CHOL-MIN", "Person", True),
+    ("Joint Stockcompnay Almaz", "Joint Stock Company Almaz", "Company", True),
+    ("Public Joint Stock Companyunited Aircraft Corp", "Public Joint Stock Company United Aircraft Corporation",
+     "Company", True),
 ]
 
 
@@ -131,3 +164,23 @@ def test_rare_token_is_never_missed() -> None:
     screener = Screener(records)
     hits = screener.match(make_query("Zyxvotech", "Company"), limit=3)
     assert hits[0]["id"] == "rare"
+
+
+def test_chinese_explanation_names_its_sources() -> None:
+    tokens = compare("哈密市公安局", "Hami Municipality Public Security Bureau")["explanation"]["tokens"]
+    sources = {t["query"]: t.get("query_source") for t in tokens}
+    assert "zh_words" in sources["hami"] and "place suffix" in sources["municipality"]
+    assert "zh_conventions" in sources["bureau"]
+    alias = compare("海康威视", "Hikvision", "Company")["explanation"]
+    assert alias["tokens"][0]["how"] == "alias" and "hikvision.com" in alias["tokens"][0]["query_source"]
+    assert "alias from https://www.hikvision.com" in alias["summary"]
+
+
+def test_a_brand_outside_the_alias_table_meets_its_coined_name() -> None:
+    tokens = compare("宁波欧腾机械有限公司", "NINGBO OTURN MACHINERY CO., LTD", "Company")["explanation"]["tokens"]
+    assert ("outeng", "oturn", "pinyin initials") in {(t["query"], t["listed"], t["how"]) for t in tokens}
+
+
+def test_place_mismatch_is_explained() -> None:
+    features = {f["feature"]: f for f in compare("北京市公安局", "Xinjiang Public Security Bureau")["explanation"]["features"]}
+    assert features["place_mismatch"]["contribution"] < 0 and "beijing" in features["place_mismatch"]["detail"]

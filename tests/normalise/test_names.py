@@ -30,16 +30,18 @@ CASES = [
     ("INTL INVESTMENT HOTELS", ("international", "investment", "hotels"), ()),
     # Chinese: segmentation, dictionary, pinyin, legal forms, Traditional script
     ("浙江大华技术股份有限公司", ("zhejiang", "dahua", "technology"), ("coltd",)),
-    ("北京市商汤科技开发有限公司", ("beijing", "shangtang", "technology", "development"),
+    # a listed party's brand, from zh_aliases.yml (its source in the explanation)
+    ("北京市商汤科技开发有限公司", ("beijing", "sensetime", "technology", "development"),
      ("coltd",)),
-    ("杭州海康威视数字技术股份有限公司", ("hangzhou", "haikangweishi", "digital", "technology"),
+    ("杭州海康威视数字技术股份有限公司", ("hangzhou", "hikvision", "digital", "technology"),
      ("coltd",)),
     ("和田地区公安局", ("hetian", "prefecture", "public", "security", "bureau"), ()),
-    ("招商银行有限公司", ("zhaoshang", "bank"), ("coltd",)),
-    ("臺灣積體電路製造股份有限公司", ("taiwan", "jitidianlu", "manufacturing"), ("coltd",)),
+    # a word CC-CEDICT knows reads first as its gloss (the pinyin stays a reading)
+    ("招商银行有限公司", ("seek", "investment", "funding", "bank"), ("coltd",)),
+    ("臺灣積體電路製造股份有限公司", ("taiwan", "integrated", "circuit", "manufacturing"), ("coltd",)),
     ("中国电子科技集团公司第二十九研究所",
      ("china", "electronic", "technology", "group", "29", "research", "institute"), ("co",)),
-    ("成都海光集成电路设计有限公司", ("chengdu", "haiguang", "integrated", "circuit", "design"),
+    ("成都海光集成电路设计有限公司", ("chengdu", "hygon", "integrated", "circuit", "design"),
      ("coltd",)),
     # other scripts to Latin
     ("Общество Ромашка", ("obshchestvo", "romashka"), ()),
@@ -63,7 +65,7 @@ CASES = [
     # abjad scripts romanise without most vowels
     ("محمد علي", ("mhmd", "ly"), ()),
     # Chinese generic words with an English rendering
-    ("深圳市深网视界科技有限公司", ("shenzhen", "shenwang", "vision", "technology"), ("coltd",)),
+    ("深圳市深网视界科技有限公司", ("shenzhen", "sensenets", "technology"), ("coltd",)),
     ("新疆东方希望有色金属有限公司", ("xinjiang", "east", "hope", "nonferrous", "metal"), ("coltd",)),
 ]
 
@@ -89,8 +91,9 @@ def test_analyse_name(name: str, words: tuple[str, ...], legal: tuple[str, ...])
 def test_token_sources_explain_derivation() -> None:
     form = analyse_name("杭州海康威视数字技术股份有限公司")
     assert [(t.text, t.source, t.original) for t in form.tokens] == [
-        ("hangzhou", "place", "杭州"), ("haikangweishi", "pinyin", "海康威视"),
+        ("hangzhou", "place", "杭州"), ("hikvision", "alias", "海康威视"),
         ("digital", "dictionary", "数字"), ("technology", "dictionary", "技术")]
+    assert form.tokens[1].note.startswith("alias from https://www.hikvision.com")
     tech = analyse_name("DIGITAL TECH").tokens[1]
     assert (tech.text, tech.source, tech.original) == ("technology", "abbreviation", "tech")
 
@@ -104,7 +107,10 @@ def test_chinese_numbers(text: str, value: int | None) -> None:
 
 
 def test_place_suffix_dropped() -> None:
-    assert [t.latin for t in segment("浙江省杭州市")] == [("zhejiang",), ("hangzhou",)]
+    """省 and 市 after a place read as nothing by default, or as "province", "municipality"."""
+    segments = segment("浙江省杭州市")
+    assert [t.latin for t in segments] == [("zhejiang",), (), ("hangzhou",), ()]
+    assert ("municipality",) in [g.words for g in segments[3].options[0][0]]
 
 
 @pytest.mark.parametrize("text,expected", [
