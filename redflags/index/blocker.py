@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 from rigour.text import metaphone
 
 from redflags.normalise.names import NameForm, analyse_name
@@ -112,6 +114,14 @@ class Index:
                 postings[f"i:{ident}"].append(number)
         total = max(len(self.entities), 1)
         self.size = total
+        # listed words by (length, first two letters) and (length, last two letters): one edit
+        # leaves the first two or the last two letters of a word of four or more as they were,
+        # so a typo's neighbours are in six small buckets
+        self.shapes: dict[tuple[int, str], list[str]] = defaultdict(list)
+        for word in token_df:
+            if len(word) >= 4 and word.isalpha():
+                self.shapes[(len(word), word[:2])].append(word)
+                self.shapes[(len(word), "$" + word[-2:])].append(word)
         self.token_idf = {tok: math.log((total + 1) / (df + 0.5)) for tok, df in token_df.items()}
         self.max_idf = math.log((total + 1) / 0.5)
         self.common = max(int(total * COMMON_SHARE), 100)
@@ -128,6 +138,17 @@ class Index:
     def __len__(self) -> int:
         return len(self.entities)
 
+    def neighbours(self, word: str) -> list[str]:
+        """Listed words one edit (OSA: insert, delete, substitute, swap) from ``word``."""
+        found: set[str] = set()
+        for size in (len(word) - 1, len(word), len(word) + 1):
+            for key in ((size, word[:2]), (size, "$" + word[-2:])):
+                bucket = self.shapes.get(key)
+                if bucket:
+                    found.update(text for text, _d, _i in process.extract(word, bucket, scorer=OSA.distance,
+                                                                           score_cutoff=1, limit=8))
+        return sorted(found)[:8]
+
     def weight(self, token: str) -> float:
         """How much a token says about identity: its IDF, unseen tokens weigh most."""
         return self.token_idf.get(token, self.max_idf)
@@ -138,9 +159,11 @@ class Index:
         for form in forms:
             keys |= name_keys(form)
             for word in form.words:
-                # Words the lists do not contain are typos or glued words: go by trigrams.
+                # Words the lists do not contain are typos or glued words: go by trigrams, and by
+                # the listed words one edit away ("chaks" -> "chaps", "ocrezing" -> "corezing").
                 if len(word) >= 5 and word not in self.token_idf:
                     keys |= gram_keys(word)
+                    keys.update(f"t:{near}" for near in self.neighbours(word))
         keys.update(f"i:{normalise_identifier(i)}" for i in identifiers)
         lookup = self.lookup
         entries = [entry for entry in map(lookup.get, sorted(keys)) if entry is not None]

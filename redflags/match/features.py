@@ -8,13 +8,13 @@ from pathlib import Path
 
 import yaml
 from rapidfuzz import fuzz, process
-from rapidfuzz.distance import OSA
+from rapidfuzz.distance import OSA, JaroWinkler
 from rigour.text import metaphone
 
 from redflags.index.blocker import Candidate
 from redflags.match.types import FeatureResult, Query, TokenMatch
 from redflags.normalise.chinese import is_pinyin, place_words, surname_romanisations, syllable_initials
-from redflags.normalise.names import STOPWORDS, Alternative, NameForm, Token, with_readings
+from redflags.normalise.names import STOPWORDS, Alternative, NameForm, Token, span_texts, with_readings
 
 _VARIANTS: dict[str, int] = {}
 
@@ -119,17 +119,29 @@ def _similar_text(q: Token, c: Token) -> tuple[float, str]:
         return 0.8, "phonetic"
     # A Chinese brand meets a coined Latin word; a Latin word that is itself pinyin ("nanchang")
     # is another Chinese name, compared as such above.
-    if q.source == "pinyin" and c.source == "text" and not is_pinyin(ct) and brand_initials(q.original, ct):
-        return BRAND_SIMILARITY, "pinyin initials"
-    if c.source == "pinyin" and q.source == "text" and not is_pinyin(qt) and brand_initials(c.original, qt):
-        return BRAND_SIMILARITY, "pinyin initials"
+    if q.source == "pinyin" and c.source == "text" and not is_pinyin(ct):
+        return _brand(q.original, qt, ct)
+    if c.source == "pinyin" and q.source == "text" and not is_pinyin(qt):
+        return _brand(c.original, ct, qt)
+    return 0.0, "none"
+
+
+def _brand(han: str, pinyin: str, latin: str) -> tuple[float, str]:
+    """A Chinese brand (its characters and pinyin) and a coined Latin name: its syllables'
+    initials in order ("海康威视" h-k-w-sh in "hikvision"), closer when the Latin also sounds
+    like the pinyin ("shenrong" / "sheenrun"), or a Latin name that sounds like it on its own."""
+    sound = JaroWinkler.similarity(pinyin, latin)
+    if brand_initials(han, latin):
+        return (BRAND_SOUND_SIMILARITY, "pinyin sound") if sound >= 0.8 else (BRAND_SIMILARITY, "pinyin initials")
+    if sound >= 0.87 and pinyin[0] == latin[0] and 0.6 <= len(latin) / len(pinyin) <= 1.4:
+        return BRAND_SOUND_SIMILARITY - 0.05, "pinyin sound"
     return 0.0, "none"
 
 
 STEM_SIMILARITY = 0.9
 """A dictionary gloss and another form of the same English word ("forge" / "forging")."""
 
-_SUFFIXES = ("ations", "ation", "ings", "ing", "als", "al", "ics", "ic", "ed", "es", "s", "e", "y")
+_SUFFIXES = ("ations", "ation", "ions", "ion", "ings", "ing", "als", "al", "ics", "ic", "ed", "es", "s", "e", "y")
 
 
 @lru_cache(maxsize=65536)
@@ -144,6 +156,8 @@ def _stem(word: str) -> str:
 
 BRAND_SIMILARITY = 0.75
 """How far a Chinese brand and a Latin word sharing its syllables' initials count as one."""
+BRAND_SOUND_SIMILARITY = 0.85
+"""... when the Latin word also sounds like the pinyin (Jaro-Winkler 0.8 or more)."""
 
 # A pinyin initial and the Latin letters brand names write it with ("威" wei -> "v").
 _INITIAL_LETTERS = {"w": "wv", "x": "xsh", "q": "qck", "j": "jgz", "zh": "zj", "ch": "ck",
@@ -396,8 +410,9 @@ def _glue_pairs(one: Sequence[Token], other: NameForm, pairs: list, reverse: boo
         return
     # cheap length test first: most spans are nowhere near any long token's length
     near = {len(tok.text) + d for _i, tok in long_ones for d in range(-3, 4)}
-    for start, span, size, size_written, glued_forms in other.spans:
-        if size not in near and size_written not in near:
+    for start, span, glued_text in other.spans:
+        glued_forms = span_texts(glued_text)
+        if len(glued_forms[0]) not in near and len(glued_forms[-1]) not in near:
             continue
         for i, tok in long_ones:
             best = None
@@ -577,7 +592,7 @@ def select_readings(form: NameForm, other: NameForm, weight: Callable[[str], flo
     # The other name's words, each usable once: a reading picked for one segment uses them up,
     # so that two segments are not both read as the same word ("medical" for 医学 and for 军事医学).
     available = Counter(t.text for t in other.core)
-    glued = frozenset(g for span in other.spans for g in span[4])
+    glued = frozenset(g for span in other.spans for g in span_texts(span[2]))
     fixed = set(range(len(form.tokens))) - {i for c in form.choices for i in range(c.start, c.start + c.size)}
     for i in fixed:
         if available[form.tokens[i].text] > 0:

@@ -90,16 +90,15 @@ class NameForm:
     legal_forms: tuple[str, ...]
 
     words: tuple[str, ...]
-    text: str
-    """The words joined by spaces: what character-level screens compare."""
     core: tuple[Token, ...] = ()
     """The tokens without stop words ("the", "of", "al"): what the token alignment pairs."""
     sorted_text: str = ""
     """The words sorted and joined: ``fuzz.ratio`` of two of them is ``token_sort_ratio``."""
-    spans: tuple[tuple[int, int, int, int, tuple[str, ...]], ...] = ()
-    """Runs of 2 and 3 adjacent core tokens glued together, as ``(start, length, glued size,
-    size as written, glued texts)``: computed once, for pairing with a glued word of
-    another name ("hikvision" / "hik vision")."""
+    spans: tuple[tuple[int, int, str | tuple[str, str]], ...] = ()
+    """Runs of 2 and 3 adjacent core tokens glued together, as ``(start, length, glued text)``,
+    the glued text a pair ``(glued, glued as written)`` where a token rewrote its word: computed
+    once, for pairing with a glued word of another name ("hikvision" / "hik vision"). (Kept
+    small: an index holds every listed name's spans.)"""
     changes: tuple[str, ...] = ()
     """What was undone before the name could be compared (invisible characters, a direction
     override, look-alike letters): said in the explanation of every hit on it."""
@@ -108,6 +107,11 @@ class NameForm:
     a reading per name pair (``match.features.select_readings``)."""
     alt_words: frozenset[str] = frozenset()
     """The words of every reading that is not the default: the index retrieves by them too."""
+
+    @property
+    def text(self) -> str:
+        """The words joined by spaces."""
+        return " ".join(self.words)
 
 
 _ORDINAL_SUFFIXES = frozenset({"st", "nd", "rd", "th"})
@@ -384,8 +388,8 @@ def build_form(original: str, tokens: tuple[Token, ...], legal: list[str] | tupl
         legal = [f for f in legal if f not in ("co", "ltd")] + ["coltd"]
     words = tuple(t.text for t in tokens)
     core = tuple(t for t in tokens if t.text not in STOPWORDS) or tuple(tokens)
-    return NameForm(original, tokens, tuple(dict.fromkeys(legal)), words, " ".join(words), core,
-                    " ".join(sorted(words)), glue_spans(core), changes, choices, alt_words)
+    return NameForm(original, tokens, tuple(dict.fromkeys(legal)), words, core, " ".join(sorted(words)),
+                    glue_spans(core), changes, choices, alt_words)
 
 
 def with_readings(form: NameForm, picked: list[Alternative]) -> NameForm:
@@ -400,12 +404,17 @@ def with_readings(form: NameForm, picked: list[Alternative]) -> NameForm:
     return build_form(form.original, tuple(tokens), form.legal_forms, form.changes)
 
 
-def glue_spans(tokens: tuple[Token, ...]) -> tuple[tuple[int, int, int, int, tuple[str, ...]], ...]:
-    out = []
+def glue_spans(tokens: tuple[Token, ...]) -> tuple[tuple[int, int, str | tuple[str, str]], ...]:
+    out: list[tuple[int, int, str | tuple[str, str]]] = []
     for span in (2, 3):
         for start in range(len(tokens) - span + 1):
             parts = tokens[start:start + span]
             text = "".join(t.text for t in parts)
             written = "".join(t.written or t.text for t in parts)
-            out.append((start, span, len(text), len(written), (text,) if written == text else (text, written)))
+            out.append((start, span, text if written == text else (text, written)))
     return tuple(out)
+
+
+def span_texts(glued: str | tuple[str, str]) -> tuple[str, ...]:
+    """The glued texts of a span: the glued tokens, and as written where that differs."""
+    return (glued,) if isinstance(glued, str) else glued

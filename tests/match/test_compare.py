@@ -82,6 +82,8 @@ CASES = [
     # a listed party's alias, with its source
     ("海康威视", "Hikvision", "Company", True),
     ("海康威视数字技术股份有限公司", "Hikvision Digital Technology Co., Ltd.", "Company", True),
+    # a coined brand that sounds like the pinyin (the UK list's own pair: 信諾 / Sinno)
+    ("信諾電子有限公司", "SINNO ELECTRONICS CO., LIMITED", "Company", True),
     # an acronym of the name's words, legal form included
     ("中国电子进出口有限公司", "CEIEC", "Company", True),
     # Chinese persons: a surname in its romanisations, given names apart
@@ -184,3 +186,17 @@ def test_a_brand_outside_the_alias_table_meets_its_coined_name() -> None:
 def test_place_mismatch_is_explained() -> None:
     features = {f["feature"]: f for f in compare("北京市公安局", "Xinjiang Public Security Bureau")["explanation"]["features"]}
     assert features["place_mismatch"]["contribution"] < 0 and "beijing" in features["place_mismatch"]["detail"]
+
+
+def test_a_typo_of_a_word_no_other_entity_has_still_finds_it() -> None:
+    """Retrieval reaches listed words one edit from an unknown query word, whose trigrams are too
+    common to retrieve by ("Chaks" for "Chaps", a swap at the start: "Ocrezing" for "Corezing")."""
+    records = [{"id": f"n{i}", "schema": "Company", "caption": f"Chapel Investment Group {i}",
+                "properties": {"name": [f"Chapel Investment Group {i}", f"Corezone Trading {i}"]}} for i in range(300)]
+    records += [{"id": "chaps", "schema": "Company", "caption": "CHAPS INVESTMENT INC.",
+                 "properties": {"name": ["CHAPS INVESTMENT INC."]}},
+                {"id": "corezing", "schema": "Company", "caption": "Corezing International",
+                 "properties": {"name": ["Corezing International"]}}]
+    screener = Screener(records)
+    assert screener.match(make_query("CHAKS INVESTMENT INC.", "Company"), limit=1)[0]["id"] == "chaps"
+    assert screener.match(make_query("OCREZING INTL", "Company"), limit=1)[0]["id"] == "corezing"
