@@ -39,10 +39,19 @@ class FileBuckets:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        self._pid = -1
+        self._open()
+
+    def _open(self) -> None:
+        """Open the file in this process. A process forked from one that had it open opens it
+        again: ``flock`` is per open file description, and a fork shares its parent's."""
+        if self._pid == os.getpid():
+            return
         self._fd = os.open(self.path, os.O_RDWR)
         self._map = mmap.mmap(self._fd, SLOTS * _FIELDS * 8)
         self._table = memoryview(self._map).cast("d")
         self._lock = threading.Lock()  # flock is per open file: threads of one process need their own lock
+        self._pid = os.getpid()
 
     @staticmethod
     def create(path: str | Path) -> Path:
@@ -74,6 +83,7 @@ class FileBuckets:
 
     def update(self, key_id: str, step: Callable[[Bucket | None], Bucket]) -> None:
         tag = self._tag(key_id)
+        self._open()
         with self._lock:
             fcntl.flock(self._fd, fcntl.LOCK_EX)
             try:

@@ -1,7 +1,10 @@
 """Answering yente's ``/match``: queries from example entities, filters, the response body."""
 
+import importlib.util
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -10,8 +13,9 @@ from redflags.api.errors import ApiError
 from redflags.api.guard import QUERIES
 from redflags.api.pool import QuerySpec
 from redflags.api.schemas import EntityExample
-from redflags.api.serving import NO_DATES, Served
+from redflags.api.serving import Served
 from redflags.normalise.text import readable
+from redflags.screen.screen import make_query
 
 
 @dataclass(frozen=True)
@@ -39,11 +43,10 @@ def match_response(served: Served, names: list[str], specs: list[QuerySpec],
              and h["id"] not in excluded_ids and not excluded_ids & set(h["referents"])] for hits in found]
     if opt.changed_since is not None:
         since = opt.changed_since.isoformat(timespec="seconds")
-        kept = [[h for h in hits if (served.dates.get(h["id"], NO_DATES).last_change or "") >= since]
-                for hits in kept]
+        kept = [[h for h in hits if (served.dates_of(h["id"])["last_change"] or "") >= since] for hits in kept]
     if opt.topics:
         wanted_topics = set(opt.topics)
-        kept = [[h for h in hits if wanted_topics & served.topics.get(h["id"], frozenset())] for hits in kept]
+        kept = [[h for h in hits if wanted_topics & served.topics_of(h["id"])] for hits in kept]
     responses: dict[str, Any] = {}
     for name, echo, all_hits in zip(names, echoes, kept, strict=True):
         hits = all_hits[:opt.limit]
@@ -87,12 +90,24 @@ _ID_PROPS = ("registrationNumber", "idNumber", "taxNumber", "passportNumber", "i
 _PART_PROPS = ("firstName", "secondName", "middleName", "fatherName", "lastName")
 
 
-def query_of(example: EntityExample) -> tuple[QuerySpec, dict[str, Any]]:
-    from followthemoney import model
+@lru_cache(maxsize=1)
+def schemata() -> frozenset[str]:
+    """The names of FollowTheMoney's schemata: its schema files, read without loading the data
+    model (which would cost every server process half a second and tens of megabytes)."""
+    spec = importlib.util.find_spec("followthemoney")
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        found = frozenset(path.stem for path in (Path(location) / "schema").glob("*.yaml"))
+        if found:
+            return found
+    from followthemoney import model  # pragma: no cover - a packaging without the schema files
 
-    schema = model.get(example.schema_)
-    if schema is None:
-        raise ApiError(400, f"unknown schema {example.schema_!r}; e.g. Person, Company, Organization, LegalEntity")
+    return frozenset(model.schemata)  # pragma: no cover
+
+
+def query_of(example: EntityExample) -> tuple[QuerySpec, dict[str, Any]]:
+    schema = example.schema_
+    if schema not in schemata():
+        raise ApiError(400, f"unknown schema {schema!r}; e.g. Person, Company, Organization, LegalEntity")
     props = {k: [str(x) for x in (v if isinstance(v, list) else [v]) if x is not None and str(x).strip()]
              for k, v in example.properties.items()}
     names = [*props.get("name", []), *props.get("alias", []), *props.get("weakAlias", [])]
@@ -108,7 +123,25 @@ def query_of(example: EntityExample) -> tuple[QuerySpec, dict[str, Any]]:
         raise ApiError(400, "the name has no letters or digits: nothing to screen")
     countries = [c for p in _COUNTRY_PROPS for c in props.get(p, [])]
     identifiers = [i for p in _ID_PROPS for i in props.get(p, [])]
-    spec = (names, schema.name, countries, identifiers, props.get("birthDate", []))
-    echo = {"id": example.id, "schema": schema.name, "properties": props}
+    spec = (names, schema, countries, identifiers, props.get("birthDate", []))
+    echo = {"id": example.id, "schema": schema, "properties": props}
     return spec, echo
 
+
+
+WARM_UP = (("Hikvision Digital Technology", "Company"), ("海康威视数字技术股份有限公司", "Company"),
+           ("Mohammed Ali", "Person"))
+"""One query of each kind a server answers: Latin, Chinese, a person."""
+
+
+def warm_up(holder: Any) -> None:
+    """Open the index and load what answering loads on first use (the schema names, the name
+    tables, the Chinese dictionaries), so that the first requests do not
+    wait for them and forked server processes share them."""
+    holder.refresh()  # ready from here on: the rest only spares the first requests a wait
+    schemata()
+    served = holder.current
+    if served is None:
+        return
+    for name, schema in WARM_UP:
+        served.screener.match(make_query(name, schema))

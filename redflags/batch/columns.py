@@ -56,16 +56,17 @@ def normalise_header(header: str) -> str:
     return "".join(ch for ch in text if ch.isalnum())
 
 
+PARTY_SCHEMATA = ("LegalEntity", "Person", "Organization", "Company", "PublicBody", "Vessel", "Airplane")
+"""The FollowTheMoney schemata of the parties lists name, written as such in a type column."""
+_SCHEMATA = {name.casefold(): name for name in PARTY_SCHEMATA}
+
+
 def schema_of(value: str) -> str | None:
     """``Person``, ``Company``... from what vendor files write in a type column."""
-    text = value.strip()
+    text = value.strip().casefold()
     if not text:
         return None
-    from followthemoney import model
-
-    if model.get(text) is not None:
-        return text
-    return SCHEMA_VALUES.get(text.casefold().replace("_", " "))
+    return _SCHEMATA.get(text) or SCHEMA_VALUES.get(text.replace("_", " "))
 
 
 @dataclass

@@ -5,6 +5,7 @@ input order, so their output is identical. Only a bounded number of chunks is in
 so memory stays flat whatever the size of the input.
 """
 
+import itertools
 import multiprocessing as mp
 import os
 from collections import Counter, deque
@@ -142,18 +143,29 @@ def _forked_chunk(rows: list[Row]) -> tuple[bytes, Stats]:
 
 def run_local(screener: Screener, params: Params, chunks: Iterable[list[Row]],
               workers: int) -> Iterator[tuple[bytes, Stats]]:
-    """``workers`` forked processes sharing the parent's index (copy-on-write)."""
+    """``workers`` forked processes sharing the parent's index (its mapped pages, and whatever
+    the parent loaded before forking). The parent screens the first chunk itself: a small file
+    needs no processes at all, and the workers of a large one start with the dictionaries and
+    tables the first chunk made it load."""
     global _FORKED
     local = ChunkScreener(screener, params)
+    rest = iter(chunks)
+    first = next(rest, None)
+    if first is None:
+        return
+    yield local.screen_chunk(first)
+    second = next(rest, None)
+    if second is None:
+        return
     if workers <= 1 or "fork" not in mp.get_all_start_methods():
-        for chunk in chunks:
+        for chunk in itertools.chain([second], rest):
             yield local.screen_chunk(chunk)
         return
     _FORKED = local
     try:
         with mp.get_context("fork").Pool(workers) as pool:
             yield from in_order(lambda c: pool.apply_async(_forked_chunk, (c,)), lambda r: r.get(),
-                                chunks, window=workers * 3)
+                                itertools.chain([second], rest), window=workers * 3)
     finally:
         _FORKED = None
 

@@ -1,5 +1,20 @@
-"""Candidate retrieval: an in-memory inverted index over every name of every entity."""
+"""Candidate retrieval: an index over every name of every listed party, kept on disk as flat
+arrays (``segment``), built once per set of list versions (``persist``) and mapped by every
+process that screens.
+"""
 
-from redflags.index.blocker import Candidate, Index
+from collections.abc import Iterable, Mapping
+from typing import Any
 
-__all__ = ["Candidate", "Index"]
+from redflags.index.blocker import Index
+from redflags.index.build import build
+from redflags.index.candidate import Candidate, RecordFacts, candidate_from_record
+
+
+def build_index(records: Iterable[dict[str, Any]], judgements: Iterable[dict[str, Any]] = (),
+                dates: Mapping[str, Any] | None = None) -> Index:
+    """An index over ``records`` (stored record dicts) held in memory, not written anywhere."""
+    return Index(build(records, judgements, dates))
+
+
+__all__ = ["Candidate", "Index", "RecordFacts", "build_index", "candidate_from_record"]

@@ -1,180 +1,178 @@
-"""The index: entity names -> weighted keys -> candidate entities. No scoring here.
+"""The index at query time: party names -> weighted keys -> candidate parties. No scoring here.
 
-Keys per name (see ``name_keys``): each token, each pair of adjacent tokens glued
-("hik vision" -> "hikvision") and each token's phonetic key. A query's candidates are
-the entities sharing keys with it, ranked by the summed inverse document frequency of
-the shared keys, so a shared rare token ("hikvision") outranks any number of shared
-generic ones ("technology", "china", "group"). Keys held by more than
-``COMMON_SHARE`` of all entities are too generic to retrieve by, but a rare key is
-never skipped: whoever shares one with the query is retrieved.
+A query's candidates are the parties sharing keys with it (``keys.py``), ranked by the summed
+inverse document frequency of the shared keys, so a shared rare token ("hikvision") outranks
+any number of shared generic ones ("technology", "china", "group"). Keys held by more than
+``COMMON_SHARE`` of all parties are too generic to retrieve by, but a rare key is never
+skipped: whoever shares one with the query is retrieved.
+
+Everything is read from the arrays of a ``Segment`` (mapped from disk, or just built): a
+party's names and facts are decoded only when a query scores it.
 """
 
 import math
-from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
-from rigour.text import metaphone
 
-from redflags.normalise.names import NameForm, analyse_name
+from redflags.index.build import TEXT_SEP, idf, shape_key, thresholds
+from redflags.index.candidate import Candidate, decode
+from redflags.index.keys import fingerprint, gram_keys, name_keys, normalise_identifier
+from redflags.index.segment import Segment
+from redflags.normalise.names import NameForm
 
-COMMON_SHARE = 0.02
-"""Keys on more than this share of entities do not retrieve candidates on their own."""
+BOOST = {"i": 3.0, "g": 0.3}
+"""Retrieval weight of a key kind against a word key (1.0): identifiers count most."""
 
-GRAM_COMMON_SHARE = 0.012
-"""The same for character trigrams (the fallback for words the lists do not contain),
-which are far less specific than words: most of a query's retrieval time went to them."""
-
-
-@dataclass(slots=True)
-class Candidate:
-    """What the scorer needs of one listed entity."""
-
-    id: str
-    schema: str
-    caption: str
-    datasets: tuple[str, ...]
-    lists: tuple[str, ...]
-    names: list[tuple[str, NameForm]]  # (property, analysed name)
-    countries: frozenset[str]
-    identifiers: frozenset[str]
-    birth_dates: tuple[str, ...]
-    referents: tuple[str, ...] = ()
-    sorted_texts: tuple[str, ...] = ()
-    """Each name's ``sorted_text``, in ``names`` order: what the character screen reads."""
+DECODED = 8192
+"""Parties kept decoded per process (a batch meets the same candidates again and again)."""
 
 
-def name_keys(form: NameForm) -> set[str]:
-    words = [w for w in form.words if w]
-    keys = {f"t:{w}" for w in words}
-    keys.update(f"t:{a}{b}" for a, b in zip(words, words[1:]))
-    # glued as written too: "nano tech" -> "nanotech" (the tokens say "nano technology")
-    keys.update(f"t:{a.written or a.text}{b.written or b.text}" for a, b in zip(form.tokens, form.tokens[1:])
-                if a.written or b.written)
-    keys.update(f"p:{metaphone(w)}" for w in words if len(w) >= 4 and not w.isdigit())
-    # the other readings of a Chinese name's words (glosses, aliases, pinyin) retrieve too
-    keys.update(f"t:{w}" for w in form.alt_words if w)
-    return keys
+def _ints(array: np.ndarray) -> Any:
+    """A view of an integer array whose items are Python ints, fast to index one at a time."""
+    view: Any = np.ascontiguousarray(array).data
+    return view.cast("B").cast(array.dtype.char)
 
 
-def gram_keys(word: str) -> set[str]:
-    """Character trigrams of a word: retrieval for typos and glued words."""
-    padded = f"^{word}$"
-    return {f"g:{padded[i:i + 3]}" for i in range(len(padded) - 2)}
-
-
-NAME_PROPS = ("name", "alias", "previousName", "weakAlias")
-ID_PROPS = ("registrationNumber", "idNumber", "taxNumber", "passportNumber", "uscCode",
-            "innCode", "ogrnCode", "swiftBic", "leiCode", "imoNumber", "isinCode", "dunsCode")
-
-
-def normalise_identifier(value: str) -> str:
-    return "".join(c for c in value.upper() if c.isalnum())
-
-
-def candidate_from_record(data: dict[str, Any]) -> Candidate:
-    props = data.get("properties", {})
-    names = [(prop, analyse_name(value)) for prop in NAME_PROPS for value in props.get(prop, [])]
-    countries = set()
-    for prop in ("country", "nationality", "citizenship", "jurisdiction", "birthCountry"):
-        countries.update(props.get(prop, []))
-    ids = {normalise_identifier(v) for p in ID_PROPS for v in props.get(p, [])}
-    ids.update(normalise_identifier(i["number"]) for i in data.get("identifiers", []))
-    return Candidate(
-        id=data["id"], schema=data["schema"], caption=data.get("caption", data["id"]),
-        datasets=(data.get("dataset", ""),), lists=tuple(data.get("lists", [])), names=names,
-        countries=frozenset(countries), identifiers=frozenset(i for i in ids if len(i) >= 4),
-        birth_dates=tuple(props.get("birthDate", [])),
-        sorted_texts=tuple(form.sorted_text for _p, form in names),
-    )
+def _bytes(array: np.ndarray) -> memoryview:
+    """A view of a byte array: slices of it are cheap, ``bytes()`` of a slice copies only it."""
+    return np.ascontiguousarray(array).data
 
 
 class Index:
-    def __init__(self, candidates: Iterable[Candidate]) -> None:
-        self.entities: list[Candidate] = list(candidates)
-        postings: dict[str, list[int]] = defaultdict(list)
-        token_df: dict[str, int] = defaultdict(int)
-        for number, cand in enumerate(self.entities):
-            keys: set[str] = set()
-            for _prop, form in cand.names:
-                keys |= name_keys(form)
-            grams: set[str] = set()
-            for key in keys:
-                if key.startswith("t:") and len(key) > 5:
-                    grams |= gram_keys(key[2:])
-            for key in keys | grams:
-                postings[key].append(number)
-                if key.startswith("t:"):
-                    token_df[key[2:]] += 1
-            for ident in cand.identifiers:
-                postings[f"i:{ident}"].append(number)
-        total = max(len(self.entities), 1)
-        self.size = total
-        # listed words by (length, first two letters) and (length, last two letters): one edit
-        # leaves the first two or the last two letters of a word of four or more as they were,
-        # so a typo's neighbours are in six small buckets
-        self.shapes: dict[tuple[int, str], list[str]] = defaultdict(list)
-        for word in token_df:
-            if len(word) >= 4 and word.isalpha():
-                self.shapes[(len(word), word[:2])].append(word)
-                self.shapes[(len(word), "$" + word[-2:])].append(word)
-        self.token_idf = {tok: math.log((total + 1) / (df + 0.5)) for tok, df in token_df.items()}
-        self.max_idf = math.log((total + 1) / 0.5)
-        self.common = max(int(total * COMMON_SHARE), 100)
-        self.gram_common = max(int(total * GRAM_COMMON_SHARE), 40)
-        # key -> (retrieval weight, entity numbers); keys too common to retrieve by are dropped
-        self.lookup: dict[str, tuple[float, np.ndarray]] = {}
-        for key, ids in postings.items():
-            kind = key[0]
-            if kind != "i" and len(ids) > (self.gram_common if kind == "g" else self.common):
-                continue
-            boost = 3.0 if kind == "i" else 0.3 if kind == "g" else 1.0
-            self.lookup[key] = (boost * math.log((total + 1) / (len(ids) + 0.5)), np.array(ids, dtype=np.int32))
+    def __init__(self, segment: Segment) -> None:
+        self.segment = segment
+        a = segment.arrays
+        self.size = int(segment.meta.get("parties", len(a["party_off"]) - 1))
+        self.seed = int(segment.meta.get("seed", 0))
+        self.max_idf = math.log((self.size + 1) / 0.5)
+        self.common, self.gram_common = thresholds(self.size)
+        self._fp, self._df, self._start, self._postings = a["key_fp"], a["key_df"], a["key_start"], a["postings"]
+        self._df_at, self._start_at = _ints(a["key_df"]), _ints(a["key_start"])
+        self._party = (_bytes(a["party_blob"]), _ints(a["party_off"]))
+        self._text = (_bytes(a["text_blob"]), _ints(a["text_off"]))
+        self._prop = (_bytes(a["prop_blob"]), _ints(a["prop_off"]))
+        self._words = (_bytes(a["word_blob"]), _ints(a["word_off"]))
+        self._shape = (a["shape_fp"], _ints(a["shape_start"]), _ints(a["shape_words"]))
+        self._weights: dict[str, float] = {}
+        self.entity = lru_cache(maxsize=DECODED)(self._decode)
 
     def __len__(self) -> int:
-        return len(self.entities)
+        return self.size
 
-    def neighbours(self, word: str) -> list[str]:
-        """Listed words one edit (OSA: insert, delete, substitute, swap) from ``word``."""
-        found: set[str] = set()
-        for size in (len(word) - 1, len(word), len(word) + 1):
-            for key in ((size, word[:2]), (size, "$" + word[-2:])):
-                bucket = self.shapes.get(key)
-                if bucket:
-                    found.update(text for text, _d, _i in process.extract(word, bucket, scorer=OSA.distance,
-                                                                           score_cutoff=1, limit=8))
-        return sorted(found)[:8]
+    @property
+    def stats(self) -> dict[str, Any]:
+        """How many records were merged into how many parties (see ``build``)."""
+        return dict(self.segment.meta)
+
+    # --- keys ---------------------------------------------------------------------------
+
+    def _find(self, keys: list[str]) -> np.ndarray:
+        """The row of each key in the key arrays, -1 where the index has no such key."""
+        if not keys:
+            return np.zeros(0, dtype=np.int64)
+        fps = np.fromiter((fingerprint(k, self.seed) for k in keys), dtype=np.uint64, count=len(keys))
+        rows = np.searchsorted(self._fp, fps)
+        rows[rows >= len(self._fp)] = 0
+        found = self._fp[rows] == fps if len(self._fp) else np.zeros(len(keys), dtype=bool)
+        return np.where(found, rows, -1)
+
+    def _row(self, key: str) -> int:
+        return int(self._find([key])[0])
+
+    def df(self, token: str) -> int | None:
+        """How many parties hold ``token`` (None: no listed name has it)."""
+        row = self._row(f"t:{token}")
+        return None if row < 0 else self._df_at[row]
 
     def weight(self, token: str) -> float:
         """How much a token says about identity: its IDF, unseen tokens weigh most."""
-        return self.token_idf.get(token, self.max_idf)
+        value = self._weights.get(token)
+        if value is None:
+            df = self.df(token)
+            value = self.max_idf if df is None else idf(self.size, df)
+            if len(self._weights) < 500_000:
+                self._weights[token] = value
+        return value
+
+    def neighbours(self, word: str) -> list[str]:
+        """Listed words one edit (OSA: insert, delete, substitute, swap) from ``word``."""
+        shape_fp, starts, members = self._shape
+        blob, offsets = self._words
+        found: set[str] = set()
+        for size in (len(word) - 1, len(word), len(word) + 1):
+            for letters in (word[:2], "$" + word[-2:]):
+                fp = fingerprint(shape_key(size, letters), self.seed)
+                row = int(np.searchsorted(shape_fp, np.uint64(fp)))
+                if row >= len(shape_fp) or int(shape_fp[row]) != fp:
+                    continue
+                bucket = [bytes(blob[offsets[n]:offsets[n + 1]]).decode("utf-8")
+                          for n in (members[i] for i in range(starts[row], starts[row + 1]))]
+                found.update(text for text, _d, _i in process.extract(word, bucket, scorer=OSA.distance,
+                                                                       score_cutoff=1, limit=8))
+        return sorted(found)[:8]
+
+    # --- retrieval ----------------------------------------------------------------------
 
     def candidates(self, forms: Iterable[NameForm], identifiers: Iterable[str] = (),
-                   limit: int = 30) -> list[tuple[Candidate, float]]:
+                   limit: int = 30) -> list[tuple[int, float]]:
+        """The ``limit`` best-retrieved parties, as (party number, retrieval score), best first."""
         keys: set[str] = set()
         for form in forms:
             keys |= name_keys(form)
             for word in form.words:
                 # Words the lists do not contain are typos or glued words: go by trigrams, and by
                 # the listed words one edit away ("chaks" -> "chaps", "ocrezing" -> "corezing").
-                if len(word) >= 5 and word not in self.token_idf:
+                if len(word) >= 5 and self.df(word) is None:
                     keys |= gram_keys(word)
                     keys.update(f"t:{near}" for near in self.neighbours(word))
         keys.update(f"i:{normalise_identifier(i)}" for i in identifiers)
-        lookup = self.lookup
-        entries = [entry for entry in map(lookup.get, sorted(keys)) if entry is not None]
-        if not entries:
+        ordered = sorted(keys)
+        rows = self._find(ordered)
+        hits = [(key, int(row)) for key, row in zip(ordered, rows.tolist()) if row >= 0]
+        spans = [(self._start_at[row], self._start_at[row + 1], key[0], self._df_at[row]) for key, row in hits]
+        spans = [s for s in spans if s[1] > s[0]]
+        if not spans:
             return []
-        # Summed key weights per entity in one C pass; the best ``limit``, ties by entity order.
-        ids = np.concatenate([e[1] for e in entries])
-        weights = np.repeat(np.array([e[0] for e in entries]), [len(e[1]) for e in entries])
+        # Summed key weights per party in one C pass; the best ``limit``, ties by party order.
+        ids = np.concatenate([self._postings[start:end] for start, end, _k, _df in spans])
+        weights = np.repeat(np.array([BOOST.get(kind, 1.0) * idf(self.size, df) for _s, _e, kind, df in spans]),
+                            [end - start for start, end, _k, _df in spans])
         scores = np.bincount(ids, weights=weights, minlength=self.size)
         hit = np.flatnonzero(scores)
         if len(hit) > limit:
             hit = hit[np.argpartition(-scores[hit], limit - 1)[:limit]]
         best = hit[np.lexsort((hit, -scores[hit]))]
-        return [(self.entities[n], float(scores[n])) for n in best.tolist()]
+        return [(n, float(scores[n])) for n in best.tolist()]
+
+    # --- parties ------------------------------------------------------------------------
+
+    def texts(self, number: int) -> tuple[str, ...]:
+        """The sorted texts of a party's names (what the character screen reads)."""
+        blob, offsets = self._text
+        text = bytes(blob[offsets[number]:offsets[number + 1]]).decode("utf-8")
+        return tuple(text.split(TEXT_SEP)) if text else ()
+
+    def _decode(self, number: int) -> Candidate:
+        blob, offsets = self._party
+        return decode(bytes(blob[offsets[number]:offsets[number + 1]]), self.texts(number))
+
+    def properties_json(self, number: int) -> bytes:
+        """A party's properties, as the JSON that goes into API responses."""
+        blob, offsets = self._prop
+        return bytes(blob[offsets[number]:offsets[number + 1]])
+
+    def number(self, record_id: str) -> int | None:
+        """The party a record id (its own, or any it was merged from) belongs to."""
+        row = self._row(f"e:{record_id}")
+        if row < 0:
+            return None
+        start, end = self._start_at[row], self._start_at[row + 1]
+        return int(self._postings[start]) if end > start else None
+
+    def __iter__(self) -> Any:
+        return (self.entity(n) for n in range(self.size))

@@ -6,15 +6,16 @@ from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA, JaroWinkler
 from rigour.text import metaphone
 
-from redflags.index.blocker import Candidate
+from redflags.index.candidate import Candidate
 from redflags.match.types import FeatureResult, Query, TokenMatch
-from redflags.normalise.chinese import is_pinyin, place_words, surname_romanisations, syllable_initials
+from redflags.normalise.chinese import place_words, surname_romanisations
 from redflags.normalise.names import STOPWORDS, Alternative, NameForm, Token, span_texts, with_readings
+from redflags.normalise.pinyin import is_pinyin, syllable_initials
+from redflags.normalise.reference import load_yaml
 
 _VARIANTS: dict[str, int] = {}
 
@@ -25,7 +26,8 @@ def _variant_groups() -> dict[str, int]:
         return _VARIANTS
     path = Path(__file__).parents[1] / "normalise" / "data" / "name_variants.yml"
     groups: dict[str, int] = {}
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    with open(path, encoding="utf-8") as fh:
+        data = load_yaml(fh)
     number = 0
     for family in data.values():
         for group in family:
@@ -444,7 +446,7 @@ def country_mismatch(query: Query, cand: Candidate) -> FeatureResult | None:
 
 def identifier_match(query: Query, cand: Candidate) -> FeatureResult | None:
     """An identifier of the query (registration, tax, passport number...) is on the listing."""
-    from redflags.index.blocker import normalise_identifier
+    from redflags.index.keys import normalise_identifier
 
     shared = {normalise_identifier(i) for i in query.identifiers} & cand.identifiers
     if not shared:

@@ -8,7 +8,7 @@ same-name band rank by that remaining evidence.
 
 from collections.abc import Callable
 
-from redflags.index.blocker import Candidate
+from redflags.index.candidate import Candidate
 from redflags.match.features import (
     acronym_match,
     align_tokens,

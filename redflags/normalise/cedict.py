@@ -27,8 +27,6 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from rigour.text import ascii_text
-
 LICENCE = "CC-CEDICT (MDBG and contributors), CC BY-SA 4.0, https://cc-cedict.org"
 
 MAX_SENSES = 5
@@ -51,6 +49,8 @@ _STOP = frozenset({"a", "an", "the", "of", "to", "and", "or", "etc", "sth", "sb"
 
 
 def _words(text: str) -> tuple[str, ...]:
+    from rigour.text import ascii_text
+
     return tuple(w for w in _WORD.findall(ascii_text(text).casefold()) if w not in _STOP)
 
 
@@ -161,6 +161,13 @@ def _connection() -> sqlite3.Connection:
 def _raw(word: str) -> str | None:
     row = _connection().execute("SELECT raw FROM words WHERE word = ?", (word,)).fetchone()
     return None if row is None else str(row[0])
+
+
+@lru_cache(maxsize=65536)
+def pinyin_of(word: str) -> tuple[str, ...] | None:
+    """The pinyin syllables of a word's first entry, with their tone numbers ("Chong2", "qing4")."""
+    raw = _raw(word) if len(word) >= 2 else None
+    return None if raw is None else tuple(raw.split("\n", 1)[0].partition("\t")[0].split())
 
 
 def longest() -> int:

@@ -26,9 +26,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from redflags.normalise import cedict
+from redflags.normalise.pinyin import pinyin
+from redflags.normalise.reference import load_yaml
 
 DATA = Path(__file__).parent / "data"
 HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3007]")
@@ -104,7 +104,7 @@ class _Curated:
 def _curated() -> _Curated:
     def load(name: str) -> dict[str, Any]:
         with open(DATA / name, encoding="utf-8") as fh:
-            return yaml.safe_load(fh) or {}
+            return load_yaml(fh) or {}
 
     words = load("zh_words.yml")
     conventions = load("zh_conventions.yml")
@@ -146,61 +146,6 @@ def surname_romanisations() -> dict[str, frozenset[str]]:
 
 def to_simplified(text: str) -> str:
     return str(_converter().convert(text))  # type: ignore[attr-defined]
-
-
-def pinyin(text: str) -> str:
-    """Toneless pinyin of ``text``, syllables joined: "海康威视" -> "haikangweishi"."""
-    from pypinyin import Style, lazy_pinyin
-
-    return "".join(lazy_pinyin(text, style=Style.NORMAL, errors="ignore"))
-
-
-@lru_cache(maxsize=65536)
-def syllable_initials(text: str) -> tuple[str, ...]:
-    """The first sound of each syllable: "海康威视" -> ("h", "k", "w", "sh"); a syllable
-    without an initial consonant gives its first letter ("安" -> "a")."""
-    from pypinyin import Style, lazy_pinyin
-
-    syllables = lazy_pinyin(text, style=Style.NORMAL, errors="ignore")
-    initials = lazy_pinyin(text, style=Style.INITIALS, strict=False, errors="ignore")
-    return tuple(i or s[:1] for i, s in zip(initials, syllables, strict=False))
-
-
-@lru_cache(maxsize=1)
-def _syllables() -> frozenset[str]:
-    """Every toneless pinyin syllable (about 410), read off pypinyin's character table."""
-    from pypinyin import Style, lazy_pinyin
-
-    chars = "".join(chr(c) for c in range(0x4E00, 0x9FA6))
-    return frozenset(s for s in lazy_pinyin(chars, style=Style.NORMAL, errors="ignore") if s.isalpha())
-
-
-@lru_cache(maxsize=65536)
-def pinyin_syllables(word: str) -> tuple[str, ...] | None:
-    """A Latin word cut into pinyin syllables, longest syllables first ("guangzhou" -> "guang",
-    "zhou"); None if it is not pinyin."""
-    syllables = _syllables()
-
-    def cut(start: int) -> tuple[str, ...] | None:
-        if start == len(word):
-            return ()
-        for end in range(min(len(word), start + 6), start, -1):
-            if word[start:end] in syllables:
-                rest = cut(end)
-                if rest is not None:
-                    return (word[start:end], *rest)
-        return None
-
-    return cut(0) if word.isalpha() and len(word) <= 40 else None
-
-
-@lru_cache(maxsize=65536)
-def is_pinyin(word: str) -> bool:
-    """Whether a Latin word is a Chinese name in pinyin ("nanchang", "dahua": one to three
-    syllables), as opposed to a coined brand ("hikvision"; "sensetime" cuts only into four
-    odd syllables) or a word of another language."""
-    syllables = pinyin_syllables(word)
-    return syllables is not None and len(syllables) <= 3
 
 
 _DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,

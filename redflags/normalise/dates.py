@@ -1,5 +1,7 @@
 """Publisher date strings to ISO 8601 prefixes ("1962", "1962-03", "1962-03-25").
 
+A month and year ("09/1962") is the partial date "1962-09", as FollowTheMoney keeps it.
+
 Unknown parts are dropped rather than guessed: "00/00/1980" is "1980". A value that
 cannot be read returns None; callers keep the raw text and file a ParseIssue.
 """
@@ -22,6 +24,7 @@ _MONTHS = {
 _ISO = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?(?:[T ].*)?$")
 _NUMERIC = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
 _TEXTUAL = re.compile(r"^(?:(\d{1,2})\s+)?([A-Za-z]{3,9})\.?,?\s+(\d{4})$")
+_MONTH_YEAR = re.compile(r"^(\d{1,2})[/.\-](\d{4})$")
 _YEAR = re.compile(r"^(\d{4})$")
 _APPROX = re.compile(r"^(?:circa|ca\.|approximately|approx\.?|about)\s+", re.IGNORECASE)
 
@@ -56,6 +59,8 @@ def parse_date(text: str | None, day_first: bool = True) -> str | None:
         if month == 0:
             return _compose(year)
         return _compose(year, month, day)
+    if m := _MONTH_YEAR.match(value):  # "09/1962": a month and a year is FtM's partial date "1962-09"
+        return _compose(int(m[2]), int(m[1]))
     if (m := _TEXTUAL.match(value)) and (named := _MONTHS.get(m[2].lower())):
         return _compose(int(m[3]), named, int(m[1] or 0))
     if m := _YEAR.match(value):

@@ -24,12 +24,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from rapidfuzz.distance import OSA
 from rigour.names import org_types
 from rigour.text import ascii_text
 
-from redflags.normalise.chinese import has_han, pinyin_syllables, segment
+from redflags.normalise.chinese import has_han, segment
+from redflags.normalise.pinyin import pinyin_syllables
+from redflags.normalise.reference import load_yaml
 from redflags.normalise.text import Reading, sanitise
 
 DATA = Path(__file__).parent / "data"
@@ -66,6 +67,11 @@ def _token(text: str, source: str, original: str, written: str = "", note: str =
     """One shared object per distinct token: the lists repeat "technology" and "co" hundreds of
     thousands of times, and an index holds every listed name's tokens."""
     return Token(sys.intern(text), source, sys.intern(original), written, note)
+
+
+shared_token = _token
+"""``shared_token(text, source, original, written, note)``: the one ``Token`` of these values
+(for rebuilding names from their stored form)."""
 
 
 Alternative = tuple[Token, ...]
@@ -131,7 +137,7 @@ class _Reference:
 @lru_cache(maxsize=1)
 def _reference() -> _Reference:
     with open(DATA / "abbreviations.yml", encoding="utf-8") as fh:
-        data = yaml.safe_load(fh)
+        data = load_yaml(fh)
 
     def mapping(key: str) -> dict[str, str]:
         return {str(k): str(v) for k, v in data[key].items()}

@@ -1,14 +1,11 @@
 """``Screener.match(query)``: the index finds candidates, the match logic scores them."""
 
-import gc
 import time
 from collections.abc import Iterable
 from typing import Any
 
-from followthemoney.types import registry
-
 from redflags.exc import QueryError
-from redflags.index.blocker import Candidate, Index, candidate_from_record
+from redflags.index import Candidate, Index, build_index
 from redflags.match import THRESHOLD, Query, score
 from redflags.match.features import closeness_all
 from redflags.match.logic import NAMES_ALIGNED
@@ -27,13 +24,22 @@ def make_query(name: str | Iterable[str], schema: str | None = None,
         raise QueryError(f"no letters or digits in the name ({shown}): nothing to screen")
     cleaned = set()
     for country in countries:
-        code = registry.country.clean(country) if country else None
+        code = _country(country) if country else None
         if code:
             cleaned.add(code)
     query = Query(names=names, schema=schema or None, countries=frozenset(cleaned),
                   identifiers=tuple(i for i in identifiers if i), birth_dates=tuple(birth_dates))
     query.forms = name_forms(names)
     return query
+
+
+def _country(text: str) -> str | None:
+    """FollowTheMoney's country code for a country name or code (what its country type cleans
+    to), read from rigour's territories without loading the whole data model."""
+    from rigour.territories import lookup_territory
+
+    territory = lookup_territory(text)
+    return territory.ftm_country if territory is not None else None
 
 
 def name_forms(names: list[str]) -> list[NameForm]:
@@ -57,38 +63,40 @@ FULLY_SCORED = 5
 
 
 class Screener:
-    """An index over the active lists of a store (or over given records)."""
+    """Matching against an index: of a store's active lists (``from_store``, mapped from disk),
+    or of given records (built in memory)."""
 
-    def __init__(self, records: Iterable[dict[str, Any]]) -> None:
+    def __init__(self, source: Index | Iterable[dict[str, Any]]) -> None:
         start = time.perf_counter()
-        self.index = Index(candidate_from_record(r) for r in records)
-        # The index is millions of long-lived objects: keep the cyclic garbage collector
-        # from walking them again on every collection while queries run.
-        gc.collect()
-        gc.freeze()
+        self.index = source if isinstance(source, Index) else build_index(source)
         self.build_seconds = time.perf_counter() - start
 
     @classmethod
-    def from_store(cls, store: Any, datasets: Iterable[str] | None = None) -> "Screener":
-        chosen = list(datasets) if datasets else [None]
-        records = (r for ds in chosen for r in store.iter_records(ds))
-        return cls(records)
+    def from_store(cls, store: Any, key: str | None = None) -> "Screener":
+        """The screener of the store's active lists (their index built first if need be)."""
+        from redflags.index.persist import open_index
+
+        return cls(open_index(store, key))
 
     def match(self, query: Query, limit: int = 5, threshold: float = THRESHOLD,
               candidates: int = CANDIDATES, cutoff: float = 0.0) -> list[dict[str, Any]]:
         """The ``limit`` best hits scoring at least ``cutoff``, best first."""
-        found = self.index.candidates(query.forms, query.identifiers, limit=candidates)
+        index = self.index
+        found = index.candidates(query.forms, query.identifiers, limit=candidates)
         # A C-speed character screen of every name of every candidate picks which
         # candidates, and which of their names, get the full token alignment.
         offsets: list[int] = []
+        sizes: list[int] = []
         texts: list[str] = []
-        for cand, _r in found:
+        for number, _r in found:
+            names = index.texts(number)
             offsets.append(len(texts))
-            texts.extend(cand.sorted_texts)
+            sizes.append(len(names))
+            texts.extend(names)
         screens = [closeness_all(q_form, texts) for q_form in query.forms]
 
         def closest(n: int) -> float:
-            start, end = offsets[n], offsets[n] + len(found[n][0].sorted_texts)
+            start, end = offsets[n], offsets[n] + sizes[n]
             return max((max(values[start:end], default=0.0) for values in screens), default=0.0)
 
         # A Chinese name's default reading says less about which candidates, and which of their
@@ -100,23 +108,49 @@ class Screener:
         ranked = sorted(range(len(found)), key=lambda n: -screen_share * closest(n) - found[n][1])[:fully]
         scored = []
         for n in ranked:
-            cand, start = found[n][0], offsets[n]
+            cand, start = index.entity(found[n][0]), offsets[n]
             items = [(values[start + m], q_form, form) for values, q_form in zip(screens, query.forms, strict=True)
                      for m, (_p, form) in enumerate(cand.names)]
             items.sort(key=lambda item: -item[0])
             pairs = [(q_form, form) for _v, q_form, form in items[:aligned]]
-            scored.append((score(query, cand, self.index.weight, self.index.max_idf, pairs), cand))
+            scored.append((score(query, cand, index.weight, index.max_idf, pairs), cand))
         scored.sort(key=lambda pair: (-pair[0].score, pair[1].id))
-        return [hit_dict(cand, result, threshold) for result, cand in scored[:limit] if result.score >= cutoff]
+        return [hit_dict(cand, result, threshold, query) for result, cand in scored[:limit] if result.score >= cutoff]
 
 
-def hit_dict(cand: Candidate, result: Any, threshold: float) -> dict[str, Any]:
+def hit_dict(cand: Candidate, result: Any, threshold: float, query: Query | None = None) -> dict[str, Any]:
+    explanation = result.explanation()
+    if cand.records:
+        explanation["records"] = record_facts(cand, result, query)
+        sources = ", ".join(f"{r['id']} ({r['dataset']})" for r in explanation["records"])
+        explanation["summary"] += f" | one party, {len(cand.records)} records: {sources}"
     return {
         "id": cand.id, "referents": list(cand.referents), "caption": cand.caption,
         "schema": cand.schema, "datasets": list(cand.datasets), "lists": list(cand.lists),
         "score": round(result.score, 4), "match": result.score >= threshold,
-        "matched_name": result.matched_name, "explanation": result.explanation(),
+        "matched_name": result.matched_name, "explanation": explanation,
     }
+
+
+def record_facts(cand: Candidate, result: Any, query: Query | None) -> list[dict[str, Any]]:
+    """Which source record of a merged party says what the hit rests on: the matched name, the
+    shared countries, identifiers and birth years."""
+    from redflags.index.keys import normalise_identifier
+
+    countries = query.countries if query else frozenset()
+    identifiers = {normalise_identifier(i) for i in query.identifiers} if query else set()
+    years = {d[:4] for d in query.birth_dates} if query else set()
+    out = []
+    for record in cand.records:
+        facts = []
+        if result.matched_name in record.names:
+            facts.append(f"name {result.matched_name!r}")
+        facts.extend(f"country {c}" for c in sorted(countries & record.countries))
+        facts.extend(f"identifier {i}" for i in sorted(identifiers & record.identifiers))
+        facts.extend(f"birth year {y}" for y in sorted(years & {d[:4] for d in record.birth_dates}))
+        out.append({"id": record.id, "dataset": record.dataset, "lists": list(record.lists),
+                    "caption": record.caption, "facts": facts})
+    return out
 
 
 Party = str | dict[str, Any]
@@ -148,6 +182,6 @@ def compare(a: Party, b: Party, schema: str | None = None) -> dict[str, Any]:
                    for v in qa.get(p, [])]
     query = make_query([*qa.get("name", []), *qa.get("alias", [])], schema, countries, identifiers,
                        qa.get("birthDate", []))
-    result = score(query, screener.index.entities[0], screener.index.weight, screener.index.max_idf)
+    result = score(query, screener.index.entity(0), screener.index.weight, screener.index.max_idf)
     return {"score": round(result.score, 4), "match": result.score >= THRESHOLD,
             "explanation": result.explanation()}

@@ -6,24 +6,26 @@ record says), so re-loading an unchanged list adds index rows, not copies.
 """
 
 import json
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 from sqlalchemy.engine import Connection, Engine
 
 from redflags import settings
 from redflags.exc import NotFoundError, StoreError
-from redflags.model import Record
-from redflags.model.entity import content_hash
 from redflags.store import owner as owners
 from redflags.store import tables as t
 from redflags.store.db import insert_ignore, lock_dataset, make_engine
+from redflags.store.judgements import JudgementsMixin
+
+if TYPE_CHECKING:
+    from redflags.model import Record
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 BATCH = 2000
@@ -47,18 +49,49 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat(timespec="seconds")
 
 
+_REVISION = re.compile(r'^revision = "([^"]+)"', re.MULTILINE)
+_DOWN = re.compile(r'^down_revision = (?:"([^"]+)"|None)', re.MULTILINE)
+
+
+@lru_cache(maxsize=1)
+def head_revision() -> str:
+    """The newest migration: the one no other migration revises."""
+    revisions, revised = set(), set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        found, down = _REVISION.search(text), _DOWN.search(text)
+        if found:
+            revisions.add(found.group(1))
+        if down and down.group(1):
+            revised.add(down.group(1))
+    (head,) = revisions - revised
+    return head
+
+
 def open_store(url: str | None = None) -> "Store":
     return Store(url or settings.database_url())
 
 
-class Store:
+class Store(JudgementsMixin):
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine: Engine = make_engine(url)
         self.migrate()
 
     def migrate(self) -> None:
-        """Bring the schema to the newest alembic revision."""
+        """Bring the schema to the newest alembic revision (alembic itself is loaded only when
+        the database is not at it: opening a store is on the path of every command)."""
+        try:
+            with self.engine.connect() as conn:
+                if sa.inspect(conn).has_table("alembic_version"):
+                    current = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all()
+                    if current == [head_revision()]:
+                        return
+        except sa.exc.OperationalError as exc:
+            raise StoreError(f"database {self.engine.url!r} unavailable: {exc.orig}") from exc
+        from alembic import command
+        from alembic.config import Config
+
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS))
         try:
@@ -110,12 +143,14 @@ class Store:
                 status="failed", error=error, finished_at=_now(), owner=None))
             self._write_issues(conn, version_id, issues)
 
-    def write_version(self, version_id: int, dataset: str, records: Iterable[Record],
+    def write_version(self, version_id: int, dataset: str, records: Iterable["Record"],
                       issues: list[Any], data_date: str | None, forced: bool = False,
                       ) -> dict[str, Any]:
         """Write all entities, the diff and the issues; activate the version. Atomic, and
         serialised per dataset: loads running at once activate one after the other, each
         against the version the one before it activated."""
+        from redflags.model.entity import content_hash
+
         with self.engine.begin() as conn:
             lock_dataset(conn, t.datasets, dataset)
             previous = self._active_id(conn, dataset)

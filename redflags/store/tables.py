@@ -104,3 +104,16 @@ api_keys = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("revoked_at", sa.DateTime(timezone=True)),
 )
+
+judgements = sa.Table(
+    "judgements", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    # a pair of record ids, the smaller first; the newest row of a pair is the judgement in force
+    sa.Column("left_id", sa.String(255), nullable=False),
+    sa.Column("right_id", sa.String(255), nullable=False),
+    sa.Column("judgement", sa.String(10), nullable=False),  # positive | negative
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_judgements_pair", "left_id", "right_id"),
+)

@@ -250,10 +250,10 @@ def test_two_runs_cannot_write_one_output(loaded: Any, tmp_path: Path) -> None:
 def test_progress_bar_with_rate_and_eta_on_a_terminal(loaded: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from rich.console import Console
 
-    import redflags.cli as cli
+    import redflags.cli.screen as screen_command
 
     terminal = io.StringIO()
-    monkeypatch.setattr(cli, "err", Console(file=terminal, force_terminal=True, width=160))
+    monkeypatch.setattr(screen_command, "err", Console(file=terminal, force_terminal=True, width=160))
     source = vendor_file(tmp_path / "v.csv", [(f"V{n}", f"Vendor {n}", "US") for n in range(600)])
     result = CliRunner().invoke(main, ["--db", loaded.url, "screen", str(source), "-o", str(tmp_path / "o.csv"),
                                        "--workers", "1"])

@@ -7,14 +7,8 @@ tests/match/test_compare.py.
 import pytest
 
 from redflags.normalise import cedict
-from redflags.normalise.chinese import (
-    chinese_number,
-    is_pinyin,
-    other_names,
-    pinyin_syllables,
-    segment,
-    surname_romanisations,
-)
+from redflags.normalise.chinese import chinese_number, other_names, segment, surname_romanisations
+from redflags.normalise.pinyin import is_pinyin, pinyin, pinyin_syllables, syllable_initials
 from redflags.normalise.names import analyse_name
 
 
@@ -138,3 +132,20 @@ def test_explanation_words_of_a_chinese_name_carry_their_source() -> None:
     notes = {t.text: t.note for t in form.tokens}
     assert "zh_words" in notes["hami"] and "zh_conventions" in notes["bureau"]
     assert form.choices and "municipality" in form.alt_words
+
+
+@pytest.mark.parametrize("chars,expected", [
+    ("海康威视", "haikangweishi"),  # no dictionary word: each character's usual reading
+    ("重庆", "chongqing"),  # 重 is "zhong" alone, "chong" in the place name
+    ("长沙", "changsha"),
+    ("长海", "changhai"),  # 长 in a word CC-CEDICT knows
+    ("阿勒泰市", "aletaishi"),
+    ("绿", "lv"),  # ü as v, the way the lists never write it but pinyin keyboards do
+])
+def test_pinyin_reads_characters_in_their_words(chars: str, expected: str) -> None:
+    assert pinyin(chars) == expected
+
+
+def test_syllable_initials() -> None:
+    assert syllable_initials("海康威视") == ("h", "k", "w", "sh")
+    assert syllable_initials("安") == ("a",)

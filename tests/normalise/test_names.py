@@ -130,6 +130,9 @@ def test_clean_text(text: str, expected: str) -> None:
     ("25 Mar 1973", True, "1973-03-25"),
     ("circa 07 Jul 1966", True, "1966-07-07"),
     ("Mar 1973", True, "1973-03"),
+    ("09/1962", True, "1962-09"),  # the UK list's month-and-year birth dates
+    ("9/1962", False, "1962-09"),
+    ("13/1962", True, None),
     ("2019-10-09", True, "2019-10-09"),
     ("0097-06-30", True, None),
     ("31/02/2001", True, None),

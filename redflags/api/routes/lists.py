@@ -1,0 +1,41 @@
+"""The lists: their versions, what changed, and an update from the publishers."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from redflags.api.deps import holder, require, store
+from redflags.api.schemas import UpdateRequest
+
+router = APIRouter(tags=["Lists"])
+
+SQL_INT_MAX = 2**63 - 1
+"""The widest integer SQLite and PostgreSQL bigint columns hold; larger ids are refused with 400."""
+
+
+@router.get("/lists", dependencies=[Depends(require("viewer"))])
+def lists(request: Request) -> dict[str, Any]:
+    return {"lists": store(request).status()}
+
+
+@router.get("/lists/{dataset}/diff", dependencies=[Depends(require("viewer"))])
+def lists_diff(request: Request, dataset: str,
+               version: Annotated[int | None, Query(ge=1, le=SQL_INT_MAX)] = None) -> dict[str, Any]:
+    return store(request).diff(dataset, version)  # type: ignore[no-any-return]
+
+
+@router.post("/lists/update", dependencies=[Depends(require("admin"))])
+def lists_update(request: Request, body: UpdateRequest | None = None) -> dict[str, Any]:
+    """Fetch the lists (or the named sources) and load what changed; the index is swapped
+    in whole once rebuilt, so matching goes on against the previous lists meanwhile."""
+    from pathlib import Path
+
+    from redflags import fetch
+
+    body = body or UpdateRequest(sources=None, mirror=None, force=False)
+    results = fetch.update(store(request), body.sources or None, Path(body.mirror) if body.mirror else None,
+                           force=body.force)
+    swapped = holder(request).refresh()
+    return {"results": [{"source": r.source, "status": r.status,
+                         "version": r.load.summary["version"] if r.load else None} for r in results],
+            "index_swapped": swapped}
