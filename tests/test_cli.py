@@ -103,3 +103,21 @@ def test_update_from_mirror(run: Any, fixture_path: Any, tmp_path: Path) -> None
     assert again.exit_code == 0 and "un_sc: unchanged (sha256" in again.output
     unknown = run("lists", "update", "nope", "--sources", str(sources))
     assert unknown.exit_code == 1 and "nope: failed: unknown source(s) nope" in unknown.output
+
+
+def test_a_load_counts_its_issues_by_kind(run: Any, fixture_path: Any, tmp_path: Path) -> None:
+    """One line per load and one counting its issues: the issues themselves are for `lists issues`."""
+    source = fixture_path("uk_ofsi/conlist.csv").read_text(encoding="utf-8").splitlines()
+    rows = [source[2].replace("00/00/1980", f"{n:02d}/1962").replace("13349", str(20000 + n)) for n in range(1, 13)]
+    bad = [source[2].replace("00/00/1980", "sometime in 1962").replace("13349", str(30000 + n)) for n in range(8)]
+    path = tmp_path / "conlist.csv"
+    path.write_text("\n".join([*source[:2], *rows, *bad]) + "\n", encoding="utf-8")
+    result = run("lists", "load", str(path), "--force")
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 2, result.output
+    assert "8 unparseable-date (warning)" in lines[1] and "redflags lists issues gb_hmt" in lines[1]
+    entity = json.loads(run("entity", "gb_hmt-20009", "--json").output)
+    assert entity["properties"]["birthDate"] == ["1962-09"]  # a month and a year is a date
+    issues = run("lists", "issues", "gb_hmt").output
+    assert issues.count("sometime in 1962") == 8

@@ -3,8 +3,7 @@
 import click
 from rich.table import Table
 
-from redflags.cli.common import Context, fail, out, print_json
-from redflags.exc import RedflagsError
+from redflags.cli.common import Context, out, print_json
 
 
 @click.command("entity")
@@ -13,10 +12,7 @@ from redflags.exc import RedflagsError
 @click.pass_obj
 def entity(obj: Context, entity_id: str, as_json: bool) -> None:
     """One listed entity with all its properties and provenance."""
-    try:
-        data = obj.store.entity(entity_id)
-    except RedflagsError as exc:
-        raise fail(exc) from exc
+    data = obj.store.entity(entity_id)
     if as_json:
         print_json(data)
         return

@@ -3,8 +3,7 @@
 import click
 from rich.table import Table
 
-from redflags.cli.common import Context, err, fail, out, print_json
-from redflags.exc import RedflagsError
+from redflags.cli.common import Context, err, out, print_json
 
 
 @click.group()
@@ -46,8 +45,5 @@ def keys_list(obj: Context, as_json: bool) -> None:
 @click.pass_obj
 def keys_revoke(obj: Context, key_id: str) -> None:
     """Revoke a key: requests with it are refused from then on."""
-    try:
-        obj.store.revoke_key(key_id)
-    except RedflagsError as exc:
-        raise fail(exc) from exc
+    obj.store.revoke_key(key_id)
     err.print(f"key {key_id} revoked")

@@ -34,14 +34,14 @@ def _report(result: Any) -> None:
     job = result.job
     err.print(f"[bold]{job.dataset}[/] v{s['version']} from {job.path.name} ({job.format}): "
               f"{s['entity_count']:,} entities; +{s['added']:,} -{s['removed']:,} ~{s['modified']:,}",
-              highlight=False)
+              highlight=False, soft_wrap=True)
     kinds = Counter((i.severity, i.code) for i in result.issues)
     if kinds:
         order = {"error": 0, "warning": 1, "info": 2}
         shown = ", ".join(f"{n:,} {code} ({severity})" for (severity, code), n in
                           sorted(kinds.items(), key=lambda kv: (order.get(kv[0][0], 3), -kv[1])))
         err.print(f"    issues: {shown}; details: `redflags lists issues {job.dataset}`", highlight=False,
-                  markup=False)
+                  markup=False, soft_wrap=True)
 
 
 @lists.command("load")
@@ -99,10 +99,7 @@ def lists_update(obj: Context, sources: tuple[str, ...], mirror: Path | None,
 
     failed = 0
     stop_on_sigterm()
-    try:
-        names = list(sources) or list(fetch.read_sources(sources_file))
-    except RedflagsError as exc:
-        raise fail(exc) from exc
+    names = list(sources) or list(fetch.read_sources(sources_file))
     for name in names:
         try:
             with err.status(f"updating {name}…") if err.is_terminal else nullcontext():
@@ -171,10 +168,7 @@ def lists_status(obj: Context, as_json: bool, wide: bool) -> None:
 @click.pass_obj
 def lists_diff(obj: Context, dataset: str, version: int | None, as_json: bool) -> None:
     """What the latest load of DATASET added, removed and changed."""
-    try:
-        data = obj.store.diff(dataset, version)
-    except RedflagsError as exc:
-        raise fail(exc) from exc
+    data = obj.store.diff(dataset, version)
     if as_json:
         print_json(data)
         return

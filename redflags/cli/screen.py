@@ -5,8 +5,7 @@ import time
 import click
 from rich.table import Table
 
-from redflags.cli.common import Context, err, fail, out, print_json
-from redflags.exc import RedflagsError
+from redflags.cli.common import Context, err, out, print_json
 
 
 @click.command("screen")
@@ -73,10 +72,7 @@ def screen_cmd(obj: Context, source: str, output: str, out_format: str | None, i
             bar.update(task, completed=done, rate=f"{done / elapsed:,.0f} rows/s",
                        eta="-" if eta is None else f"{int(eta) // 60}:{int(eta) % 60:02d}")
 
-        try:
-            result = screen_file(obj.store, source, output, options, progress=progress)
-        except RedflagsError as exc:
-            raise fail(exc) from exc
+        result = screen_file(obj.store, source, output, options, progress=progress)
     run = result.run
     counts = run["counts"] or {}
     elapsed = time.perf_counter() - started
@@ -111,10 +107,7 @@ def runs_cmd(obj: Context, run_id: str | None, limit: int, as_json: bool) -> Non
                           *(f"{counts.get(k, 0):,}" for k in ("rows", "alert", "clear", "error")))
         out.print(table)
         return
-    try:
-        data = obj.store.run(run_id)
-    except RedflagsError as exc:
-        raise fail(exc) from exc
+    data = obj.store.run(run_id)
     if as_json:
         print_json(data)
         return

@@ -14,7 +14,7 @@ from redflags.exc import SourceFormatError
 from redflags.model import Record
 from redflags.normalise.dates import parse_date
 from redflags.sources.base import ParseContext, iter_rows, open_binary, read_lines, split_values
-from redflags.sources.helpers import add_country, add_date, add_identifier
+from redflags.sources.helpers import add_country, add_date, add_identifier, identifier_property
 
 COLUMNS = ["_id", "source", "entity_number", "type", "programs", "name", "title", "addresses",
            "federal_register_notice", "start_date", "end_date", "standard_order",
@@ -126,8 +126,10 @@ def parse_row(ctx: ParseContext, row: dict[str, Any], locator: str,
         add_country(ctx, record, "flag", row.pop("vessel_flag", None), locator, "vessel_flag")
         ctx.add(record, "ownerNotes" if record.proxy.schema.get("ownerNotes") else "notes",
                 row.pop("vessel_owner", None), locator, "vessel_owner")
-    for ident in multi(row.pop("ids", None)):
-        _add_id(ctx, record, ident, locator)
+    idents = list(multi(row.pop("ids", None)))
+    number_first = any(isinstance(i, str) and _cc_first(i) for i in idents)
+    for ident in idents:
+        _add_id(ctx, record, ident, locator, number_first)
     start = str(row.pop("start_date", "") or "").strip() or None
     end = str(row.pop("end_date", "") or "").strip() or None
     record.add_sanction(
@@ -162,7 +164,15 @@ def _add_address(ctx: ParseContext, record: Record, address: Any, locator: str) 
         add_country(ctx, record, "country", country, locator, "addresses")
 
 
-def _add_id(ctx: ParseContext, record: Record, ident: Any, locator: str) -> None:
+def _cc_first(ident: str) -> bool:
+    parts = [p.strip() for p in ident.split(",")]
+    return len(parts) >= 3 and _CC.match(parts[0]) is not None
+
+
+def _add_id(ctx: ParseContext, record: Record, ident: Any, locator: str, number_first: bool = False) -> None:
+    """One entry of the ``ids`` column. Two layouts exist: "CC, number, type" (2022; an entry
+    without a country is "number, type") and "type, number, CC" (2023). ``number_first``: the
+    row's other entries showed the 2022 layout."""
     if isinstance(ident, dict):
         add_identifier(ctx, record, ident.get("type"), ident.get("number"), ident.get("country"),
                        locator, "ids")
@@ -171,16 +181,19 @@ def _add_id(ctx: ParseContext, record: Record, ident: Any, locator: str) -> None
     if len(parts) == 1:
         add_identifier(ctx, record, None, parts[0], None, locator, "ids")
         return
-    # Two layouts exist: "CC, number, type" (2022) and "type, number, CC" (2023).
     if _CC.match(parts[0]) and len(parts) >= 3:
         country_code: str | None = parts[0]
         number, kind = parts[1], ", ".join(parts[2:])
         add_identifier(ctx, record, kind, number, country_code, locator, "ids")
         return
-    else:
-        kind, number = parts[0], parts[1]
-        rest = parts[2:]
-        country: str | None = rest[-1] if rest and _CC.match(rest[-1]) else None
-        if rest and country is None:
-            number = ", ".join(parts[1:])
+    if len(parts) == 2 and (number_first or (identifier_property(parts[0]) is True
+                                             and identifier_property(parts[1]) is not True)):
+        # "CNE100000PM8, ISIN", "02 Aug 2021, Effective Date (CMIC)": the number, then its type
+        add_identifier(ctx, record, parts[1], parts[0], None, locator, "ids")
+        return
+    kind, number = parts[0], parts[1]
+    rest = parts[2:]
+    country: str | None = rest[-1] if rest and _CC.match(rest[-1]) else None
+    if rest and country is None:
+        number = ", ".join(parts[1:])
     add_identifier(ctx, record, kind, number, country, locator, "ids")

@@ -76,6 +76,33 @@ def test_match_finds_and_explains(client: TestClient, keys: dict[str, str]) -> N
     assert top["id"] not in {r["id"] for r in only.json()["responses"]["q"]["results"]}
 
 
+def test_a_party_on_two_lists_is_one_result(store: Any, fixture_path: Any, keys: dict[str, str]) -> None:
+    ingest.load(store, [fixture_path("us_csl/good.csv")], force=True)
+    ingest.load(store, [fixture_path("ofac_cons/cons_prim.csv")], force=True)
+    with TestClient(create_app(store)) as c:
+        deadline = time.monotonic() + 30
+        while c.get("/readyz").status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        body = {"queries": {"q": {"schema": "Company", "properties": {
+            "name": ["HANGZHOU HIKVISION DIGITAL TECHNOLOGY CO., LTD."]}}}}
+        results = c.post("/match/default?limit=10", json=body, headers=auth(keys["analyst"])).json()[
+            "responses"]["q"]["results"]
+        cmic = [r for r in results if "us_csl-30946" in r["referents"]]
+        assert len(cmic) == 1
+        hit = cmic[0]
+        assert hit["id"] == "us_ofac_cons-30946" and set(hit["datasets"]) == {"us_csl", "us_ofac_cons"}
+        assert set(hit["properties"]["name"]) >= {"HANGZHOU HIKVISION DIGITAL TECHNOLOGY CO., LTD.",
+                                                   "Hangzhou Hikvision Digital Technology Co., Ltd."}
+        assert hit["first_seen"] is not None
+        # a hit cleared by the id of any of its source records stays cleared
+        again = c.post("/match/default?limit=10&exclude_entity_ids=us_csl-30946", json=body,
+                       headers=auth(keys["analyst"])).json()["responses"]["q"]["results"]
+        assert not [r for r in again if "us_csl-30946" in r["referents"]]
+        assert any(r["id"].startswith("us_csl-f095626c") for r in again)  # the Entity List row is another party
+        ready = c.get("/readyz").json()
+        assert ready["records"] == ready["entities"] + 1 and ready["merged_records"] == 2
+
+
 def test_dates_and_changed_since(client: TestClient, keys: dict[str, str], store: Any, fixture_path: Any,
                                  tmp_path: Any) -> None:
     from datetime import UTC, datetime

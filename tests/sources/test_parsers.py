@@ -38,6 +38,25 @@ def test_csl_csv(fixture_path: Any, parse_file: Any) -> None:
     assert ctx.issues == []
 
 
+def test_csl_ids_in_the_2022_layout(fixture_path: Any, parse_file: Any, tmp_path: Any) -> None:
+    """The 2022 files write "CC, number, type", and "number, type" where there is no country: an
+    ISIN is an ISIN there too, and the CMIC dates are notes, not identifiers."""
+    lines = fixture_path("us_csl/good.csv").read_text(encoding="utf-8").splitlines()
+    old = '"Unified Social Credit Code (USCC), 91330000733796106P, CN; ISIN, CNE100000PM8"'
+    new = ('"CN, 91330000733796106P, Unified Social Credit Code (USCC); CNE100000PM8, ISIN; '
+           '02 Aug 2021, Effective Date (CMIC); 002415 CN, Equity Ticker"')
+    assert old in lines[2]
+    path = tmp_path / "consolidated.csv"
+    path.write_text("\n".join([lines[0], lines[1], lines[2].replace(old, new)]) + "\n", encoding="utf-8")
+    records, ctx = parse_file(path, "us_csl_csv", "us_csl")
+    cmic = by_id(records)["30946"]
+    assert {"type": "ISIN", "number": "CNE100000PM8"} in cmic["identifiers"]
+    assert {"type": "Unified Social Credit Code (USCC)", "number": "91330000733796106P", "country": "CN"} in \
+        cmic["identifiers"]
+    assert "Effective Date (CMIC): 02 Aug 2021" in cmic["properties"]["notes"]
+    assert "Effective Date (CMIC)" not in cmic["properties"].get("idNumber", [])
+
+
 def test_csl_json_matches_csv(fixture_path: Any, parse_file: Any) -> None:
     records, ctx = parse_file(fixture_path("us_csl/good.json"), "us_csl_json", "us_csl")
     found = by_id(records)
