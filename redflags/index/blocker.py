@@ -46,7 +46,8 @@ def _bytes(array: np.ndarray) -> memoryview:
 class Index:
     def __init__(self, segment: Segment) -> None:
         self.segment = segment
-        a = segment.arrays
+        # plain views of the mapped arrays: slicing a ``np.memmap`` makes a memmap object each time
+        a = {name: array.view(np.ndarray) for name, array in segment.arrays.items()}
         self.size = int(segment.meta.get("parties", len(a["party_off"]) - 1))
         self.seed = int(segment.meta.get("seed", 0))
         self.max_idf = math.log((self.size + 1) / 0.5)
@@ -59,7 +60,9 @@ class Index:
         self._words = (_bytes(a["word_blob"]), _ints(a["word_off"]))
         self._shape = (a["shape_fp"], _ints(a["shape_start"]), _ints(a["shape_words"]))
         self._weights: dict[str, float] = {}
+        self._buckets: dict[int, list[str]] = {}
         self.entity = lru_cache(maxsize=DECODED)(self._decode)
+        self.texts = lru_cache(maxsize=DECODED * 8)(self._texts)
 
     def __len__(self) -> int:
         return self.size
@@ -110,8 +113,10 @@ class Index:
                 row = int(np.searchsorted(shape_fp, np.uint64(fp)))
                 if row >= len(shape_fp) or int(shape_fp[row]) != fp:
                     continue
-                bucket = [bytes(blob[offsets[n]:offsets[n + 1]]).decode("utf-8")
-                          for n in (members[i] for i in range(starts[row], starts[row + 1]))]
+                bucket = self._buckets.get(row)
+                if bucket is None:  # decoded once per process: typos meet the same shapes again and again
+                    bucket = self._buckets[row] = [bytes(blob[offsets[n]:offsets[n + 1]]).decode("utf-8")
+                                                   for n in (members[i] for i in range(starts[row], starts[row + 1]))]
                 found.update(text for text, _d, _i in process.extract(word, bucket, scorer=OSA.distance,
                                                                        score_cutoff=1, limit=8))
         return sorted(found)[:8]
@@ -122,18 +127,26 @@ class Index:
                    limit: int = 30) -> list[tuple[int, float]]:
         """The ``limit`` best-retrieved parties, as (party number, retrieval score), best first."""
         keys: set[str] = set()
+        words: set[str] = set()
         for form in forms:
             keys |= name_keys(form)
-            for word in form.words:
-                # Words the lists do not contain are typos or glued words: go by trigrams, and by
-                # the listed words one edit away ("chaks" -> "chaps", "ocrezing" -> "corezing").
-                if len(word) >= 5 and self.df(word) is None:
-                    keys |= gram_keys(word)
-                    keys.update(f"t:{near}" for near in self.neighbours(word))
+            words.update(w for w in form.words if len(w) >= 5)
         keys.update(f"i:{normalise_identifier(i)}" for i in identifiers)
         ordered = sorted(keys)
-        rows = self._find(ordered)
-        hits = [(key, int(row)) for key, row in zip(ordered, rows.tolist()) if row >= 0]
+        rows = self._find(ordered).tolist()
+        known = {key[2:] for key, row in zip(ordered, rows) if row >= 0 and key[0] == "t"}
+        # Words the lists do not contain are typos or glued words: go by trigrams, and by the
+        # listed words one edit away ("chaks" -> "chaps", "ocrezing" -> "corezing").
+        extra: set[str] = set()
+        for word in sorted(words - known):
+            extra |= gram_keys(word)
+            extra.update(f"t:{near}" for near in self.neighbours(word))
+        extra -= keys
+        if extra:
+            more = sorted(extra)
+            ordered += more
+            rows += self._find(more).tolist()
+        hits = [(key, row) for key, row in zip(ordered, rows) if row >= 0]
         spans = [(self._start_at[row], self._start_at[row + 1], key[0], self._df_at[row]) for key, row in hits]
         spans = [s for s in spans if s[1] > s[0]]
         if not spans:
@@ -151,7 +164,7 @@ class Index:
 
     # --- parties ------------------------------------------------------------------------
 
-    def texts(self, number: int) -> tuple[str, ...]:
+    def _texts(self, number: int) -> tuple[str, ...]:
         """The sorted texts of a party's names (what the character screen reads)."""
         blob, offsets = self._text
         text = bytes(blob[offsets[number]:offsets[number + 1]]).decode("utf-8")
