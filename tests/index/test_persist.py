@@ -11,8 +11,7 @@ import numpy as np
 import pytest
 
 from redflags import ingest
-from redflags.index import build_index
-from redflags.index import persist
+from redflags.index import build_index, persist
 from redflags.index.persist import index_key, index_root, open_index
 from redflags.index.segment import Damaged, Segment
 from redflags.screen.screen import Screener, make_query

@@ -8,8 +8,8 @@ import pytest
 
 from redflags.normalise import cedict
 from redflags.normalise.chinese import chinese_number, other_names, segment, surname_romanisations
-from redflags.normalise.pinyin import is_pinyin, pinyin, pinyin_syllables, syllable_initials
 from redflags.normalise.names import analyse_name
+from redflags.normalise.pinyin import is_pinyin, pinyin, pinyin_syllables, syllable_initials
 
 
 def readings(text: str) -> list[list[str]]:
