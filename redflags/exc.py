@@ -9,6 +9,8 @@
       QueryError                       invalid query                            (400)
         InputError                     a file to screen cannot be read          (400)
       NotFoundError                    unknown dataset, entity, version         (404)
+      ConflictError                    changed since read (an alert decided)    (409)
+      ForbiddenError                   not this actor's to do (four-eyes)       (403)
       StoreError                       database unavailable or inconsistent     (503)
 
 Data problems inside a record do not raise: they become ``ParseIssue`` objects.
@@ -61,6 +63,14 @@ class InputError(QueryError):
 
 class NotFoundError(RedflagsError):
     STATUS = 404
+
+
+class ConflictError(RedflagsError):
+    STATUS = 409
+
+
+class ForbiddenError(RedflagsError):
+    STATUS = 403
 
 
 class StoreError(RedflagsError):

@@ -121,7 +121,7 @@ def _identity(response: httpx.Response) -> bool:
 
 def update(store: Store, names: list[str] | None = None, mirror: Path | None = None,
            sources_file: Path | None = None, force: bool = False,
-           client: httpx.Client | None = None) -> list[UpdateResult]:
+           client: httpx.Client | None = None, actor: str | None = None) -> list[UpdateResult]:
     sources = read_sources(sources_file)
     chosen = names or list(sources)
     unknown = [n for n in chosen if n not in sources]
@@ -136,7 +136,7 @@ def update(store: Store, names: list[str] | None = None, mirror: Path | None = N
     results = []
     try:
         for name in chosen:
-            results.append(_update_one(store, name, sources[name], mirror, stamp, force, client))
+            results.append(_update_one(store, name, sources[name], mirror, stamp, force, client, actor))
     finally:
         if own_client:
             client.close()
@@ -144,7 +144,7 @@ def update(store: Store, names: list[str] | None = None, mirror: Path | None = N
 
 
 def _update_one(store: Store, name: str, spec: dict[str, Any], mirror: Path | None, stamp: str,
-                force: bool, client: httpx.Client) -> UpdateResult:
+                force: bool, client: httpx.Client, actor: str | None = None) -> UpdateResult:
     folder = settings.HOME / "downloads" / name / stamp
     folder.mkdir(parents=True, exist_ok=True)
     infos = []
@@ -177,7 +177,7 @@ def _update_one(store: Store, name: str, spec: dict[str, Any], mirror: Path | No
         kind = file_spec.get("kind") or _companion_kind(file_spec["name"])
         companions[kind] = folder / file_spec["name"]
     job = LoadJob(primary, spec["format"], dataset, companions)
-    result = load_job(store, job, force=force)
+    result = load_job(store, job, force=force, actor=actor)
     return UpdateResult(name, "loaded", infos, result)
 
 

@@ -100,7 +100,7 @@ def load(store: Store, paths: Sequence[Path], fmt: str | None = None,
 
 
 def load_job(store: Store, job: LoadJob, force: bool = False,
-             progress: Progress | None = None) -> LoadResult:
+             progress: Progress | None = None, actor: str | None = None) -> LoadResult:
     spec = FORMATS[job.format]
     meta = load_meta(spec.meta)
     files = [file_info(job.path)] + [file_info(p) for p in job.companions.values()]
@@ -112,7 +112,7 @@ def load_job(store: Store, job: LoadJob, force: bool = False,
         files[0]["encoding"] = ctx.encoding
         _check(store, ctx, records, meta, force)
         summary = store.write_version(version_id, job.dataset, records.values(), ctx.issues,
-                                      ctx.data_date, forced=force)
+                                      ctx.data_date, forced=force, actor=actor)
     except BaseException as exc:
         # Every failure is recorded against the attempted version, then re-raised; an
         # interrupted load (Ctrl-C, SIGTERM) too.
@@ -120,7 +120,7 @@ def load_job(store: Store, job: LoadJob, force: bool = False,
             detail = f"interrupted ({type(exc).__name__}) before the load finished"
         else:
             detail = getattr(exc, "detail", None) or f"{type(exc).__name__}: {exc}"
-        store.fail_version(version_id, detail, ctx.issues)
+        store.fail_version(version_id, detail, ctx.issues, actor=actor)
         raise
     summary["files"] = files
     return LoadResult(job, summary, ctx.issues)

@@ -79,6 +79,10 @@ seconds, not to be cut off with 408 (a client dripping a byte now and then holds
 API_PUBLIC_DOCS = _env_int("REDFLAGS_API_PUBLIC_DOCS", 0)
 """1: ``/docs``, ``/redoc`` and ``/openapi.json`` are served without a key; 0: they need a viewer key."""
 
+ACTOR = _env_str("REDFLAGS_ACTOR", "")
+"""Who the CLI records as the actor of what it does (screenings, decisions, loads); empty means
+the operating-system user. ``--actor`` overrides it; over the API the actor is the key's owner."""
+
 SOURCES_FILE = _env_str("REDFLAGS_SOURCES", "")
 """A sources.yml replacing the built-in list of official download URLs."""
 
@@ -88,3 +92,15 @@ def database_url() -> str:
     if DB_URL:
         return DB_URL
     return f"sqlite:///{HOME / 'redflags.db'}"
+
+
+def actor() -> str:
+    """REDFLAGS_ACTOR, else the operating-system user."""
+    if ACTOR:
+        return ACTOR
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return f"uid:{os.getuid()}"

@@ -49,3 +49,8 @@ def json_bytes(data: Any) -> Response:
     import orjson
 
     return Response(orjson.dumps(data), media_type="application/json")
+
+
+def key_actor(key: dict[str, Any]) -> str:
+    """How the audit trail names the owner of an API key."""
+    return f"key:{key['id']} ({key.get('name') or key['role']})"

@@ -40,7 +40,7 @@ class Jobs:
         meta = json.loads((self._dir(job_id) / "job.json").read_text(encoding="utf-8"))
         return str(meta["key"])
 
-    def submit(self, filename: str, data: IO[bytes], args: list[str], key_id: str) -> str:
+    def submit(self, filename: str, data: IO[bytes], args: list[str], key_id: str, actor: str | None = None) -> str:
         job_id = uuid.uuid4().hex[:16]
         folder = self.root / job_id
         folder.mkdir(parents=True)
@@ -51,7 +51,10 @@ class Jobs:
         if source.stat().st_size == 0:
             shutil.rmtree(folder)
             raise QueryError("the uploaded file is empty")
-        meta = {"id": job_id, "key": key_id, "filename": filename, "input": source.name, "args": args,
+        if "--portfolio" not in args:
+            args = [*args, "--portfolio", Path(filename).name or "upload"]
+        meta = {"id": job_id, "key": key_id, "actor": actor or f"key:{key_id}", "filename": filename,
+                "input": source.name, "args": args,
                 "submitted_at": datetime.now(UTC).isoformat(timespec="seconds")}
         (folder / "job.json").write_text(json.dumps(meta), encoding="utf-8")
         self._launch(job_id)
@@ -60,7 +63,8 @@ class Jobs:
     def _launch(self, job_id: str) -> None:
         folder = self.root / job_id
         meta = json.loads((folder / "job.json").read_text(encoding="utf-8"))
-        cmd = [sys.executable, "-m", "redflags", "--db", self.store.url, "screen", str(folder / meta["input"]),
+        cmd = [sys.executable, "-m", "redflags", "--db", self.store.url, "--actor", meta.get("actor") or "api",
+               "screen", str(folder / meta["input"]),
                "-o", str(folder / RESULTS), "--format", "jsonl", *meta["args"]]
         with (folder / "log.txt").open("ab") as log:
             # its own session: stopping the server does not stop the job

@@ -32,8 +32,12 @@ class MatchOptions:
     changed_since: datetime | None
 
 
+Recorder = Any
+"""``(query name, query spec, hits) -> (status, hits)``: records a screening, annotates its hits."""
+
+
 def match_response(served: Served, names: list[str], specs: list[QuerySpec],
-                    echoes: list[dict[str, Any]], opt: MatchOptions) -> bytes:
+                    echoes: list[dict[str, Any]], opt: MatchOptions, record: Recorder = None) -> bytes:
     scoped = set(opt.include_dataset) or ({opt.dataset} if opt.dataset not in ("default", "all") else set())
     excluded_ids = set(opt.exclude_entity_ids)
     found = served.pool.match(specs, limit=opt.limit * 3 + len(excluded_ids), threshold=opt.threshold,
@@ -48,8 +52,11 @@ def match_response(served: Served, names: list[str], specs: list[QuerySpec],
         wanted_topics = set(opt.topics)
         kept = [[h for h in hits if wanted_topics & served.topics_of(h["id"])] for hits in kept]
     responses: dict[str, Any] = {}
-    for name, echo, all_hits in zip(names, echoes, kept, strict=True):
+    for name, spec, echo, all_hits in zip(names, specs, echoes, kept, strict=True):
         hits = all_hits[:opt.limit]
+        status = "alert" if any(h["match"] for h in hits) else "clear"
+        if record is not None:
+            status, hits = record(name, spec, echo, hits)
         QUERIES.labels("alert" if any(h["match"] for h in hits) else "clear").inc()
         results = [{
             "id": hit["id"], "caption": hit["caption"], "schema": hit["schema"],
@@ -58,8 +65,9 @@ def match_response(served: Served, names: list[str], specs: list[QuerySpec],
             "score": hit["score"], "match": hit["match"],
             "features": {f["feature"]: f["value"] for f in hit["explanation"]["features"]},
             "lists": hit["lists"], "explanation": hit["explanation"],
+            **({"review": hit["review"]} if "review" in hit else {}),
         } for hit in hits]
-        responses[name] = {"status": 200, "results": results,
+        responses[name] = {"status": 200, "results": results, **({"screening": status} if record else {}),
                            "total": {"value": len(results), "relation": "eq"}, "query": echo}
     return orjson.dumps({"responses": responses, "matcher": {"name": "redflags", "threshold": opt.threshold},
                          "limit": opt.limit})

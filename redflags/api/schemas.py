@@ -37,6 +37,8 @@ class ScreenForm(BaseModel):
     encoding: str | None = Field(None, max_length=40)
     delimiter: str | None = Field(None, max_length=3)
     sheet: str | None = Field(None, max_length=100)
+    portfolio: str | None = Field(None, max_length=200, description="Whose parties these are (default: the "
+                                  "uploaded file's name): parties are kept as <portfolio>/<id>.")
 
     def args(self) -> list[str]:
         """The options as ``redflags screen`` arguments."""
@@ -44,6 +46,7 @@ class ScreenForm(BaseModel):
         for flag, value in (("--threshold", self.threshold), ("--cutoff", self.cutoff), ("--limit", self.limit),
                             ("--id-column", self.id_column), ("--schema", self.schema_),
                             ("--input-format", self.input_format), ("--encoding", self.encoding),
+                            ("--portfolio", self.portfolio),
                             ("--delimiter", self.delimiter), ("--sheet", self.sheet)):
             if value is not None:
                 args += [flag, str(value)]
@@ -63,3 +66,15 @@ def screen_form_schema() -> dict[str, Any]:
                                     "description": "CSV, XLSX, JSON lines or Parquet"}
     schema["required"] = ["file"]
     return {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}}
+
+
+class DecisionRequest(BaseModel):
+    decision: Literal["false_positive", "true_match", "escalated"]
+    reason: str = Field(..., max_length=60, examples=["different_entity"])
+    comment: str | None = Field(None, max_length=10_000)
+    version: int = Field(..., ge=1, description="The alert's version you reviewed (from GET /alerts/{id}); a "
+                         "decision on an alert that changed since is refused with 409.")
+
+
+class ConfigValue(BaseModel):
+    value: Any

@@ -107,6 +107,11 @@ class ColumnMap:
             return row_id, query, f"{len(query['names'])} names; at most {MAX_NAMES} per row are screened"
         return row_id, query, None
 
+    def input_id(self, values: dict[str, Any]) -> str | None:
+        """The row's own id, when a column holds one."""
+        ids = self._values(values, "id")
+        return ids[0] if ids else None
+
     def _values(self, values: dict[str, Any], role: str) -> list[str]:
         out: list[str] = []
         for column in self.roles.get(role, ()):

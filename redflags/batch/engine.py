@@ -57,6 +57,8 @@ class Stats:
             self.histogram[min(int(best * HISTOGRAM_BINS), HISTOGRAM_BINS - 1)] += 1
         else:
             self.histogram[0] += 1
+        if status in ("suppressed", "clear", "error"):
+            return
         for name in sorted({n for h in hits if h["match"] for n in h["lists"]}):
             self.lists[name] += 1
 
@@ -68,7 +70,8 @@ class Stats:
 
     def to_dict(self) -> dict[str, Any]:
         return {"rows": self.rows, "alert": self.status["alert"], "clear": self.status["clear"],
-                "error": self.status["error"], "alerts_by_list": dict(self.lists.most_common()),
+                "error": self.status["error"], "review_required": self.status["review_required"],
+                "suppressed": self.status["suppressed"], "alerts_by_list": dict(self.lists.most_common()),
                 "score_histogram": self.histogram}
 
 

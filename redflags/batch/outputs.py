@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 OUTPUT_FORMATS = ("jsonl", "csv", "xlsx", "html")
 RESULT_COLUMNS = ("status", "score", "best_match", "best_match_id", "best_match_schema", "lists",
-                  "explanation", "hits", "error")
+                  "explanation", "hits", "error", "review")
 XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit, less the header
 XLSX_MAX_CELL = 32_767
 _FORMULA_START = ("=", "+", "@", "\t", "\r")
@@ -53,7 +53,29 @@ def flat_row(result: dict[str, Any], input_columns: list[str]) -> list[Any]:
     return [*("" if values.get(c) is None else values.get(c) for c in input_columns),
             result["status"], best["score"] if best else "", best["caption"] if best else "",
             best["id"] if best else "", best["schema"] if best else "", "; ".join(lists),
-            best["explanation"]["summary"] if best else "", len(hits), result.get("error") or ""]
+            best["explanation"]["summary"] if best else "", len(hits), result.get("error") or "",
+            review_text(hits)]
+
+
+def review_text(hits: list[dict[str, Any]]) -> str:
+    """What the review record says of a row's alerts: the decision that suppresses one, what
+    changed since the decision for one that needs review, the alert that is open."""
+    parts = []
+    for hit in hits:
+        review = hit.get("review")
+        if not hit.get("match") or not review:
+            continue
+        decision = review.get("decision")
+        by = (f" by decision {decision['id']} ({decision['decision']}, {decision['reason']}, {decision['actor']} "
+              f"{(decision['at'] or '')[:10]})") if decision else ""
+        if review.get("suppressed"):
+            parts.append(f"alert {review['alert']} suppressed{by}")
+        elif review["status"] == "review_required":
+            changed = sorted({f"{c['side']} {c['field']}" for c in review.get("changes") or []})
+            parts.append(f"alert {review['alert']} needs review: changed since{by}: {', '.join(changed) or '?'}")
+        else:
+            parts.append(f"alert {review['alert']} {review['status']}{by}")
+    return "; ".join(parts)
 
 
 def _cell_text(value: Any) -> Any:
@@ -185,6 +207,7 @@ def write_html(results: Path, out: IO[str], input_columns: list[str], run: dict[
                       autoescape=select_autoescape(["html", "j2"]))
     env.filters["highlight"] = highlight
     env.globals["matched_words"] = matched_words
+    env.globals["review_text"] = review_text
     template = env.get_template("report.html.j2")
     counts = run.get("counts") or {}
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from redflags import settings
 from redflags.batch.columns import detect_columns
 from redflags.batch.engine import Params, Row, Stats, chunked, run_dask, run_local, versions_key
 from redflags.batch.inputs import InputFile, open_input
@@ -53,6 +54,11 @@ class Options:
     sheet: str | None = None
     restart: bool = False
     chunk: int = CHUNK
+    record: bool = True
+    """Store every row's screening and open alerts (``redflags.review``)."""
+    portfolio: str | None = None
+    """Whose parties these are: party keys are ``<portfolio>/<input id>`` (default: the file's name)."""
+    actor: str | None = None
 
 
 @dataclass
@@ -88,7 +94,8 @@ def _state_paths(output: Path) -> tuple[Path, Path]:
 def _run(store: Any, opened: InputFile, output: str | Path | None, options: Options, params: Params,
          active: dict[str, Any], progress: Progress | None, stdout: Any, screener: Any) -> RunResult:
     to_stdout = output is None or str(output) == "-"
-    run_params = {**params.to_dict(), "output_format": options.output_format, "engine": options.engine}
+    run_params = {**params.to_dict(), "output_format": options.output_format, "engine": options.engine,
+                  "record": options.record, "portfolio": options.portfolio}
     versions = versions_key(active)
     fingerprint = opened.fingerprint()
     identity = {"input": fingerprint, "params": run_params, "versions": versions}
@@ -116,10 +123,16 @@ def _run(store: Any, opened: InputFile, output: str | Path | None, options: Opti
             partial.unlink(missing_ok=True)
         state_file.write_text(json.dumps({"run_id": run_id, "identity": identity}), encoding="utf-8")
         store.start_run(run_id, opened.name, opened.info(), None if to_stdout else str(target), run_params, active)
+        recorder = None
+        if options.record:
+            from redflags.batch.recording import RunRecorder
+
+            recorder = RunRecorder(store, params, options.portfolio or Path(opened.name).name or "stdin",
+                                   options.actor or settings.actor(), versions, run_id, resumed > 0)
         try:
             with partial.open("ab") as fh:
                 _screen_into(fh, store, opened, options, params, active, versions, resumed, stats, progress, screener,
-                             run_id)
+                             run_id, recorder)
             run = store.run(run_id)
             run["counts"] = stats.to_dict()
             run["resumed_from_row"] = resumed or None
@@ -189,7 +202,7 @@ def _rows(opened: InputFile, skip: int) -> Iterator[Row]:
 
 def _screen_into(fh: Any, store: Any, opened: InputFile, options: Options, params: Params,
                  active: dict[str, Any], versions: str, skip: int, stats: Stats,
-                 progress: Progress | None, screener: Any, run_id: str) -> None:
+                 progress: Progress | None, screener: Any, run_id: str, recorder: Any = None) -> None:
     chunks = chunked(_rows(opened, skip), options.chunk)
     if options.engine == "dask":
         if options.scheduler is None:
@@ -204,6 +217,9 @@ def _screen_into(fh: Any, store: Any, opened: InputFile, options: Options, param
         raise InputError(f"unknown engine {options.engine!r}; local or dask")
     noted = time.monotonic()
     for data, chunk_stats in results:
+        if recorder is not None:
+            # recorded before written: a run killed in between finds the rows recorded and replays them
+            data, chunk_stats = recorder.record(data)
         fh.write(data)
         stats.merge(chunk_stats)
         if progress is not None:

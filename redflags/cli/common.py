@@ -15,9 +15,17 @@ out = Console()
 
 
 class Context:
-    def __init__(self, db: str | None) -> None:
+    def __init__(self, db: str | None, actor: str | None = None) -> None:
         self.db = db
+        self._actor = actor
         self._store: Any = None
+
+    @property
+    def actor(self) -> str:
+        """Who is recorded as doing what this command does: --actor, REDFLAGS_ACTOR, the OS user."""
+        from redflags import settings
+
+        return self._actor or settings.actor()
 
     @property
     def store(self) -> Any:

@@ -212,8 +212,10 @@ def lists_issues(obj: Context, dataset: str, version: int | None, as_json: bool)
 
 
 def _actor(given: str | None) -> str:
-    if given:
-        return given
+    from redflags import settings
+
+    if given or settings.ACTOR:
+        return given or settings.ACTOR
     try:
         return f"{getpass.getuser()}@{socket.gethostname()}"
     except (KeyError, OSError):

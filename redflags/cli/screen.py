@@ -33,13 +33,18 @@ from redflags.cli.common import Context, err, out, print_json
 @click.option("--birth-date-column", default=None, help="Column holding a birth date.")
 @click.option("--schema", default=None, help="Schema of every row when no column says it (Company, Person...).")
 @click.option("--restart", is_flag=True, help="Start again instead of resuming a killed run.")
+@click.option("--portfolio", default=None,
+              help="Whose parties these are: they are kept as <portfolio>/<id> (default: the file's name).")
+@click.option("--no-record", is_flag=True,
+              help="Do not store the screenings or open alerts (no review, no suppression, no audit entry).")
 @click.pass_obj
 def screen_cmd(obj: Context, source: str, output: str, out_format: str | None, input_format: str | None,
                encoding: str | None, delimiter: str | None, sheet: str | None, threshold: float | None,
                cutoff: float, limit: int, workers: int, engine: str, scheduler: str | None,
                name_column: tuple[str, ...], alias_column: tuple[str, ...], id_column: str | None,
                schema_column: str | None, country_column: tuple[str, ...], identifier_column: tuple[str, ...],
-               birth_date_column: str | None, schema: str | None, restart: bool) -> None:
+               birth_date_column: str | None, schema: str | None, restart: bool, portfolio: str | None,
+               no_record: bool) -> None:
     """Screen every row of INPUT (CSV, XLSX, JSON lines, Parquet; - is stdin) against every loaded list."""
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -57,7 +62,8 @@ def screen_cmd(obj: Context, source: str, output: str, out_format: str | None, i
     options = Options(output_format=format_for(output, out_format), columns=columns, schema=schema,
                       threshold=THRESHOLD if threshold is None else threshold, cutoff=cutoff, limit=limit,
                       workers=workers, engine=engine, scheduler=scheduler, fmt=input_format, encoding=encoding,
-                      delimiter=delimiter, sheet=sheet, restart=restart)
+                      delimiter=delimiter, sheet=sheet, restart=restart, record=not no_record, portfolio=portfolio,
+                      actor=obj.actor)
     bar = Progress(SpinnerColumn(), TextColumn("screening"), BarColumn(), TextColumn("{task.completed:,} rows"),
                    TextColumn("{task.fields[rate]}"), TextColumn("ETA {task.fields[eta]}"), TimeElapsedColumn(),
                    console=err, transient=True, disable=not err.is_terminal)
@@ -80,8 +86,10 @@ def screen_cmd(obj: Context, source: str, output: str, out_format: str | None, i
     detected = f", {info['encoding']} ({info['encoding_detected_by']})" if info.get("encoding_detected_by") else ""
     resumed = f", resumed after row {result.resumed_from:,}" if result.resumed_from else ""
     err.print(f"{run['input']} ({info['format']}{detected}): {counts.get('rows', 0):,} rows in {elapsed:.1f} s"
-              f"{resumed}: [bold red]{counts.get('alert', 0):,} alert[/], {counts.get('clear', 0):,} clear, "
-              f"{counts.get('error', 0):,} error; run {run['id']}"
+              f"{resumed}: [bold red]{counts.get('alert', 0):,} alert[/], "
+              + (f"[bold red]{counts['review_required']:,} review required[/], " if counts.get("review_required") else "")
+              + (f"{counts['suppressed']:,} suppressed, " if counts.get("suppressed") else "")
+              + f"{counts.get('clear', 0):,} clear, {counts.get('error', 0):,} error; run {run['id']}"
               + (f" -> {result.output}" if result.output else ""), highlight=False)
 
 

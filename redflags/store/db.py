@@ -10,6 +10,14 @@ from sqlalchemy.engine import Engine
 from redflags.exc import StoreError
 
 
+def _json_dumps(value: Any) -> str:
+    """JSON columns written by orjson (several times faster than json; the same text for the
+    values redflags stores, read back by any JSON reader)."""
+    import orjson
+
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode("utf-8")
+
+
 def make_engine(url: str) -> Engine:
     try:
         parsed = sa.make_url(url)
@@ -18,7 +26,7 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(parsed, connect_args={"timeout": 60})
+        engine = sa.create_engine(parsed, connect_args={"timeout": 60}, json_serializer=_json_dumps)
 
         @sa.event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -32,7 +40,7 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     try:
-        return sa.create_engine(parsed, pool_pre_ping=True)
+        return sa.create_engine(parsed, pool_pre_ping=True, json_serializer=_json_dumps)
     except ImportError as exc:
         raise StoreError(
             f"no driver for {parsed.drivername}: pip install 'redflags[postgres]'") from exc

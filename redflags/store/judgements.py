@@ -6,6 +6,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from redflags.audit.chain import Entry, append_entries
 from redflags.exc import QueryError
 from redflags.store import quick
 from redflags.store import tables as t
@@ -30,6 +31,9 @@ class JudgementsMixin:
         with self.engine.begin() as conn:
             inserted = conn.execute(t.judgements.insert().values(**row)).inserted_primary_key
             row["id"] = inserted[0] if inserted else None
+            append_entries(conn, [Entry(f"records.{'linked' if judgement == 'positive' else 'unlinked'}",
+                                        f"judgement:{row['id']}", str(row["actor"]),
+                                        {"left": left, "right": right, "reason": reason or None})])
         return _judgement_dict(row)
 
     def judgements(self, record_id: str | None = None, history: bool = False) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from redflags import settings
+from redflags.audit.chain import Entry, append_entries
 from redflags.exc import NotFoundError, StoreError
 from redflags.store import owner as owners
 from redflags.store import tables as t
@@ -137,15 +138,20 @@ class Store(JudgementsMixin):
                           "the previous version stayed active"))
         return len(dead)
 
-    def fail_version(self, version_id: int, error: str, issues: Iterable[Any] = ()) -> None:
+    def fail_version(self, version_id: int, error: str, issues: Iterable[Any] = (), actor: str | None = None) -> None:
+        issues = list(issues)
         with self.engine.begin() as conn:
             conn.execute(t.versions.update().where(t.versions.c.id == version_id).values(
                 status="failed", error=error, finished_at=_now(), owner=None))
             self._write_issues(conn, version_id, issues)
+            dataset = conn.execute(sa.select(t.versions.c.dataset).where(t.versions.c.id == version_id)).scalar()
+            append_entries(conn, [Entry("list.load_failed", f"version:{version_id}", actor or settings.actor(),
+                                        {"dataset": dataset, "version": version_id, "error": error[:2000],
+                                         "issues": len(issues)})])
 
     def write_version(self, version_id: int, dataset: str, records: Iterable["Record"],
                       issues: list[Any], data_date: str | None, forced: bool = False,
-                      ) -> dict[str, Any]:
+                      actor: str | None = None) -> dict[str, Any]:
         """Write all entities, the diff and the issues; activate the version. Atomic, and
         serialised per dataset: loads running at once activate one after the other, each
         against the version the one before it activated."""
@@ -194,6 +200,12 @@ class Store(JudgementsMixin):
             }
             conn.execute(t.versions.update().where(t.versions.c.id == version_id).values(
                 status="active", finished_at=_now(), owner=None, **summary))
+            files = conn.execute(sa.select(t.versions.c.files).where(t.versions.c.id == version_id)).scalar()
+            append_entries(conn, [Entry("list.loaded", f"version:{version_id}", actor or settings.actor(),
+                                        {"dataset": dataset, "version": version_id, "previous": previous,
+                                         "files": files, "entities": len(new), "added": diff.get("added"),
+                                         "removed": diff.get("removed"), "modified": diff.get("modified"),
+                                         "data_date": data_date, "forced": forced})])
         return {"version": version_id, "dataset": dataset, **summary}
 
     def _write_changes(self, conn: Connection, version_id: int, previous: int | None,
@@ -428,10 +440,12 @@ class Store(JudgementsMixin):
 
     # --- API keys -----------------------------------------------------------------------
 
-    def create_key(self, key_id: str, name: str, role: str, secret_hash: str) -> None:
+    def create_key(self, key_id: str, name: str, role: str, secret_hash: str, actor: str | None = None) -> None:
         with self.engine.begin() as conn:
             conn.execute(t.api_keys.insert().values(id=key_id, name=name, role=role, secret_hash=secret_hash,
                                                     created_at=_now()))
+            append_entries(conn, [Entry("key.created", f"key:{key_id}", actor or settings.actor(),
+                                        {"name": name, "role": role})])
 
     def key(self, key_id: str) -> dict[str, Any] | None:
         with self.engine.connect() as conn:
@@ -443,10 +457,12 @@ class Store(JudgementsMixin):
             rows = conn.execute(sa.select(t.api_keys).order_by(t.api_keys.c.created_at)).mappings().all()
         return [_key_dict(r) for r in rows]
 
-    def revoke_key(self, key_id: str) -> None:
+    def revoke_key(self, key_id: str, actor: str | None = None) -> None:
         with self.engine.begin() as conn:
             done = conn.execute(t.api_keys.update().where(t.api_keys.c.id == key_id, t.api_keys.c.revoked_at.is_(None))
                                 .values(revoked_at=_now()))
+            if done.rowcount:
+                append_entries(conn, [Entry("key.revoked", f"key:{key_id}", actor or settings.actor(), {})])
         if done.rowcount == 0:
             raise NotFoundError(f"no active API key {key_id!r}")
 

@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from redflags.api.deps import holder, require, store
+from redflags.api.deps import holder, key_actor, require, store
 from redflags.api.schemas import UpdateRequest
 
 router = APIRouter(tags=["Lists"])
@@ -24,8 +24,9 @@ def lists_diff(request: Request, dataset: str,
     return store(request).diff(dataset, version)  # type: ignore[no-any-return]
 
 
-@router.post("/lists/update", dependencies=[Depends(require("admin"))])
-def lists_update(request: Request, body: UpdateRequest | None = None) -> dict[str, Any]:
+@router.post("/lists/update")
+def lists_update(request: Request, key: Annotated[dict[str, Any], Depends(require("admin"))],
+                 body: UpdateRequest | None = None) -> dict[str, Any]:
     """Fetch the lists (or the named sources) and load what changed; the index is swapped
     in whole once rebuilt, so matching goes on against the previous lists meanwhile."""
     from pathlib import Path
@@ -34,7 +35,7 @@ def lists_update(request: Request, body: UpdateRequest | None = None) -> dict[st
 
     body = body or UpdateRequest(sources=None, mirror=None, force=False)
     results = fetch.update(store(request), body.sources or None, Path(body.mirror) if body.mirror else None,
-                           force=body.force)
+                           force=body.force, actor=key_actor(key))
     swapped = holder(request).refresh()
     return {"results": [{"source": r.source, "status": r.status,
                          "version": r.load.summary["version"] if r.load else None} for r in results],

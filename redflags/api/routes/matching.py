@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from redflags.api.deps import holder, json_bytes, require
+from redflags.api.deps import holder, json_bytes, key_actor, require, store
 from redflags.api.errors import ApiError, ErrorResponse
 from redflags.api.matching import MatchOptions, check_dataset, match_response, query_of, since
 from redflags.api.schemas import EntityMatchQuery
@@ -70,7 +70,11 @@ async def match(request: Request, body: EntityMatchQuery, dataset: str,
                                                                       "entities (cleared hits): the id of a hit "
                                                                       "or of any of its referents.")] = None,
                 changed_since: Annotated[str | None, Query(description="Only entities added or modified "
-                                                           "since this date or ISO date-time (UTC).")] = None
+                                                           "since this date or ISO date-time (UTC).")] = None,
+                record: Annotated[bool, Query(description="Store each query's screening and open alerts: the "
+                                              "query's `id` is the party's id within `portfolio`.")] = False,
+                portfolio: Annotated[str, Query(max_length=200, description="Whose parties the queries are "
+                                                "(with `record`).")] = "api",
                 ) -> Response:
     """yente's query-by-example matcher: ``queries: {key: {schema, properties}}`` in,
     ``responses: {key: {status, results, total, query}}`` out. ``default`` is every list.
@@ -92,11 +96,29 @@ async def match(request: Request, body: EntityMatchQuery, dataset: str,
                            exclude_dataset or [], exclude_schema or [], topics or [], exclude_entity_ids or [],
                            since(changed_since))
 
-    def answer() -> bytes:
-        return match_response(served, names, specs, echoes, options)
+    recorder = recording(request, served, portfolio, key) if record else None
 
-    if len(specs) <= INLINE_QUERIES:
+    def answer() -> bytes:
+        return match_response(served, names, specs, echoes, options, recorder)
+
+    if len(specs) <= INLINE_QUERIES and not record:
         content = answer()
     else:
         content = await run_in_threadpool(answer)
     return Response(content, media_type="application/json", headers={"X-Redflags-Lists": served.key})
+
+
+def recording(request: Request, served: Any, portfolio: str, key: dict[str, Any]) -> Any:
+    """Records each answered query as a screening of the party it describes (``redflags.review``)."""
+    from redflags.index.persist import matcher_version
+    from redflags.review import record_match
+
+    db, actor, matcher = store(request), key_actor(key), matcher_version()
+
+    def record(name: str, spec: Any, echo: dict[str, Any], hits: list[dict[str, Any]]) -> Any:
+        names, schema, countries, identifiers, birth_dates = spec
+        query = {"names": names, "schema": schema, "countries": countries, "identifiers": identifiers,
+                 "birth_dates": birth_dates}
+        return record_match(db, query, hits, portfolio, echo.get("id"), actor, served.key, matcher)
+
+    return record

@@ -8,7 +8,7 @@ from fastapi.responses import FileResponse
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
-from redflags.api.deps import jobs, require
+from redflags.api.deps import jobs, key_actor, require
 from redflags.api.errors import ApiError, ErrorResponse
 from redflags.api.schemas import LIST_FIELDS, ScreenForm, screen_form_schema
 from redflags.exc import QueryError
@@ -39,7 +39,7 @@ async def screen_submit(request: Request, key: Annotated[dict[str, Any], Depends
             parts = [f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()[:5]]
             raise ApiError(400, "invalid request: " + "; ".join(parts)) from None
         job_id = await run_in_threadpool(jobs(request).submit, upload.filename or "", upload.file, options.args(),
-                                         key["id"])
+                                         key["id"], key_actor(key))
     finally:
         await form.close()
     return {"id": job_id, "status": "queued"}

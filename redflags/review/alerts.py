@@ -1,0 +1,85 @@
+"""Reading alerts: the queue (filtered, newest first, paged by id) and one alert in full."""
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from redflags.audit.records import iso
+from redflags.exc import NotFoundError, QueryError
+from redflags.store import tables as t
+
+STATUSES = ("open", "true_match", "false_positive", "escalated", "review_required")
+PAGE_MAX = 1000
+
+
+def _alert_dict(row: Any, brief: bool = True) -> dict[str, Any]:
+    out = {"id": row["id"], "status": row["status"], "party": {"id": row["party_id"], "key": row.get("key")},
+           "listed_id": row["listed_id"], "caption": row["caption"], "lists": row["lists"], "score": row["score"],
+           "last_score": row["last_score"], "decision_id": row["decision_id"], "pending_id": row["pending_id"],
+           "run_id": row["run_id"], "created_at": iso(row["created_at"]), "updated_at": iso(row["updated_at"]),
+           "version": row["version"]}
+    if not brief:
+        out.update(hit=row["hit"], changes=row["changes"], listed_records=row["listed_records"],
+                   party_fingerprint=row["party_fingerprint"], listed_fingerprint=row["listed_fingerprint"])
+    return out
+
+
+def list_alerts(store: Any, status: str | None = None, run: str | None = None, listed: str | None = None,
+                party: str | None = None, min_score: float | None = None, before: int | None = None,
+                limit: int = 100) -> list[dict[str, Any]]:
+    """Newest first; ``before`` (an alert id) pages on through a long queue in constant time."""
+    if status is not None and status not in STATUSES:
+        raise QueryError(f"an alert status is one of {', '.join(STATUSES)}, not {status!r}")
+    a, p = t.alerts, t.parties
+    query = sa.select(a, p.c.key).join(p, p.c.id == a.c.party_id).order_by(a.c.id.desc())
+    query = query.limit(max(1, min(limit, PAGE_MAX)))
+    if status:
+        query = query.where(a.c.status == status)
+    if run:
+        query = query.where(a.c.run_id == run)
+    if listed:
+        query = query.where(a.c.listed_id == listed)
+    if party:
+        query = query.where(p.c.key == party)
+    if min_score is not None:
+        query = query.where(a.c.score >= min_score)
+    if before is not None:
+        query = query.where(a.c.id < before)
+    with store.engine.connect() as conn:
+        return [_alert_dict(dict(r)) for r in conn.execute(query).mappings()]
+
+
+def alert_detail(store: Any, alert_id: int) -> dict[str, Any]:
+    """The alert, its party, every decision (with approvals) newest first, and the party's
+    screenings that saw it."""
+    a, p, d, ap, s = t.alerts, t.parties, t.decisions, t.approvals, t.screenings
+    with store.engine.connect() as conn:
+        row = conn.execute(sa.select(a, p.c.key).join(p, p.c.id == a.c.party_id).where(a.c.id == alert_id)
+                           ).mappings().first()
+        if row is None:
+            raise NotFoundError(f"no alert {alert_id}")
+        party = conn.execute(sa.select(p).where(p.c.id == row["party_id"])).mappings().one()
+        approvals = {r["decision_id"]: r for r in conn.execute(
+            sa.select(ap).join(d, d.c.id == ap.c.decision_id).where(d.c.alert_id == alert_id)).mappings()}
+        decisions = []
+        for dec in conn.execute(sa.select(d).where(d.c.alert_id == alert_id).order_by(d.c.id.desc())).mappings():
+            approval = approvals.get(dec["id"])
+            decisions.append({"id": dec["id"], "decision": dec["decision"], "reason": dec["reason"],
+                              "comment": dec["comment"], "actor": dec["actor"], "role": dec["role"],
+                              "at": iso(dec["at"]), "score": dec["score"], "supersedes": dec["supersedes"],
+                              "needs_approval": dec["needs_approval"],
+                              "in_force": dec["id"] == row["decision_id"], "pending": dec["id"] == row["pending_id"],
+                              "approval": None if approval is None else {"actor": approval["actor"],
+                                                                         "role": approval["role"],
+                                                                         "at": iso(approval["at"])}})
+        screenings = [{"id": r["id"], "at": iso(r["at"]), "actor": r["actor"], "run": r["run_id"], "row": r["row"],
+                       "status": r["status"], "versions": r["versions"], "matcher": r["matcher"],
+                       "score": next((h["score"] for h in r["hits"] if h["id"] == row["listed_id"]), None)}
+                      for r in conn.execute(sa.select(s).where(s.c.party_id == row["party_id"])
+                                            .order_by(s.c.id.desc()).limit(50)).mappings()]
+    out = _alert_dict(dict(row), brief=False)
+    out["party"] = {"id": party["id"], "key": party["key"], "source": party["source"], "input_id": party["input_id"],
+                    "properties": party["properties"], "purged_at": iso(party["purged_at"])}
+    out["decisions"] = decisions
+    out["screenings"] = [x for x in screenings if x["score"] is not None]
+    return out
