@@ -1,7 +1,8 @@
 """Shared fixtures.
 
 - ``fixture_path(rel)``: a hand-written file in tests/fixtures/sources (official formats).
-- ``store``: a fresh SQLite store in a temp dir, per test (the real engine, migrations run).
+- ``store``: a fresh SQLite store in a temp dir, per test (the real engine, migrations run);
+  ``loaded``: with the CSL fixture in it; ``any_store``: the same on SQLite, then PostgreSQL.
 - ``shared_data``: ../shared/data/lists; tests that need it skip with a reason when absent.
 - ``parse_file(path, fmt, dataset)``: run one parser and return (records, ctx).
 - ``uk_xlsx``: writes a small OFSI XLSX in the 2022+ layout with openpyxl.
@@ -45,6 +46,25 @@ def store(tmp_path: Path) -> Any:
     s = Store(os.environ.get("REDFLAGS_TEST_DB") or f"sqlite:///{tmp_path / 'test.db'}")
     yield s
     s.close()
+
+
+@pytest.fixture
+def loaded(store: Any, fixture_path: Any) -> Any:
+    """The SQLite store with the CSL fixture loaded."""
+    from redflags import ingest
+
+    ingest.load(store, [fixture_path("us_csl/good.csv")], force=True)
+    return store
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_store(request: pytest.FixtureRequest, store: Any, fixture_path: Any) -> Any:
+    """The CSL fixture loaded into SQLite, then into a real PostgreSQL server."""
+    from redflags import ingest
+
+    chosen = store if request.param == "sqlite" else request.getfixturevalue("pg_store")
+    ingest.load(chosen, [fixture_path("us_csl/good.csv")], force=True)
+    return chosen
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from redflags import settings
 from redflags.cli.audit import audit
 from redflags.cli.common import Context, Group, run, setup_logging
 from redflags.cli.entity import entity
+from redflags.cli.hooks import hooks_cmd
 from redflags.cli.keys import keys
 from redflags.cli.lists import lists
 from redflags.cli.match import compare_cmd, match_cmd
@@ -34,7 +35,7 @@ def main(ctx: click.Context, db: str | None, actor: str | None, verbose: bool) -
 
 
 for command in (lists, entity, match_cmd, compare_cmd, screen_cmd, runs_cmd, alerts, certificate_cmd, audit,
-                config_cmd, keys, serve):
+                config_cmd, hooks_cmd, keys, serve):
     main.add_command(command)
 
 __all__ = ["main", "run", "settings"]

@@ -108,11 +108,12 @@ def runs_cmd(obj: Context, run_id: str | None, limit: int, as_json: bool) -> Non
         if not runs:
             err.print("No screening runs yet: `redflags screen FILE`.")
             return
-        table = Table("run", "status", "started", "input", "rows", "alert", "clear", "error")
+        table = Table("run", "status", "started", "input", "rows", "alert", "review", "suppressed", "clear", "error")
         for run in runs:
             counts = run["counts"] or {}
             table.add_row(run["id"], run["status"], (run["started_at"] or "")[:19], run["input"],
-                          *(f"{counts.get(k, 0):,}" for k in ("rows", "alert", "clear", "error")))
+                          *(f"{counts.get(k, 0):,}" for k in ("rows", "alert", "review_required", "suppressed", "clear",
+                                                               "error")))
         out.print(table)
         return
     data = obj.store.run(run_id)
@@ -132,7 +133,8 @@ def runs_cmd(obj: Context, run_id: str | None, limit: int, as_json: bool) -> Non
     for name, v in data["list_versions"].items():
         out.print(f"  list {name}: version {v['version']}, {v['entities']:,} entities, data as of "
                   f"{v.get('data_date') or '-'}, loaded {v.get('loaded_at')}", highlight=False)
-    out.print(f"  rows {counts.get('rows', 0):,}: {counts.get('alert', 0):,} alert, {counts.get('clear', 0):,} clear, "
-              f"{counts.get('error', 0):,} error", highlight=False)
+    out.print(f"  rows {counts.get('rows', 0):,}: {counts.get('alert', 0):,} alert, "
+              f"{counts.get('review_required', 0):,} review required, {counts.get('suppressed', 0):,} suppressed, "
+              f"{counts.get('clear', 0):,} clear, {counts.get('error', 0):,} error", highlight=False)
     for name, n in (counts.get("alerts_by_list") or {}).items():
         out.print(f"    {n:>8,}  {name}", highlight=False)

@@ -69,6 +69,8 @@ def decide(store: Any, alert_id: int, decision: str, reason: str, comment: str |
                             .values(**values))
         if done.rowcount != 1:
             raise ConflictError(f"alert {alert_id} changed while deciding it: read it again, then decide")
+        if not pending:
+            _announce(conn, {**alert, **values}, decision_id, decision, reason, actor)
         log.add("alert.decision_pending" if pending else "alert.decided", f"decision:{decision_id}", actor,
                 {"alert": alert_id, "decision": decision, "reason": reason, "comment": comment or None,
                  "role": role, "score": alert["last_score"], "listed": alert["listed_id"],
@@ -99,10 +101,22 @@ def approve(store: Any, alert_id: int, actor: str, role: str | None = None) -> d
         conn.execute(t.alerts.update().where(t.alerts.c.id == alert_id).values(
             decision_id=decision["id"], status=decision["decision"], pending_id=None, changes=None, version=version,
             updated_at=row["at"]))
+        _announce(conn, {**alert, "status": decision["decision"], "version": version}, decision["id"],
+                  decision["decision"], decision["reason"], decision["actor"], approved_by=actor)
         log.add("decision.approved", f"approval:{approval_id}", actor,
                 {"alert": alert_id, "decision": decision["id"], "role": role}, record_hash=row["hash"])
     return {"approval": approval_id, "alert": alert_id, "decision": decision_brief(decision), "actor": actor,
             "status": decision["decision"], "alert_version": version}
+
+
+def _announce(conn: Any, alert: dict[str, Any], decision_id: int, decision: str, reason: str, actor: str,
+              **extra: Any) -> None:
+    from redflags.monitor.events import alert_payload, emit
+
+    party = conn.execute(sa.select(t.parties.c.key, t.parties.c.source).where(t.parties.c.id == alert["party_id"])).one()
+    emit(conn, [("alert.decided", party[1], f"alert:{alert['id']}",
+                 alert_payload(alert, party[0], party[1], decision={"id": decision_id, "decision": decision,
+                                                                     "reason": reason, "actor": actor, **extra}))])
 
 
 def _snapshot(conn: Any, alert: dict[str, Any]) -> None:

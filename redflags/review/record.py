@@ -68,6 +68,8 @@ class Recorder:
         self.run_id = run_id
         self.resumed = resumed
         self.margin = float(get_config(store, "review.rescore_margin"))
+        self._keys: dict[int, str] = {}
+        """Party id -> key, of the parties recorded."""
         self._listed: dict[str, str] = {}
         """Record id -> content hash in the active versions (fixed for the run)."""
 
@@ -146,7 +148,24 @@ class Recorder:
             for aid in reopened:
                 log.add("alert.review_required", f"alert:{aid}", "system",
                         {"changes": changed.get(aid, {}).get("changes")})
+            self._announce(conn, created, new_ids if created else {}, alerts, reopened)
         return out
+
+    def _announce(self, conn: Connection, created: dict[tuple[int, str], dict[str, Any]],
+                  new_ids: dict[tuple[int, str], int], alerts: dict[tuple[int, str], dict[str, Any]],
+                  reopened: list[int]) -> None:
+        """Events for what this batch opened or re-opened, in its transaction (the outbox)."""
+        from redflags.monitor.events import alert_payload, emit
+
+        rows = [("alert.created", self.source, f"alert:{new_ids[k]}",
+                 alert_payload({**v, "id": new_ids[k]}, self._keys.get(k[0], ""), self.source, run=self.run_id))
+                for k, v in created.items()]
+        by_id = {a["id"]: a for a in alerts.values() if a.get("id")}
+        rows += [("alert.review_required", self.source, f"alert:{aid}",
+                  alert_payload(by_id[aid], self._keys.get(by_id[aid]["party_id"], ""), self.source,
+                                changed=sorted({f"{c['side']} {c['field']}" for c in by_id[aid].get("changes") or []})))
+                 for aid in reopened if aid in by_id]
+        emit(conn, rows)
 
     # --- the parts of a batch --------------------------------------------------------
 
@@ -190,6 +209,7 @@ class Recorder:
         if updates:
             conn.execute(p.update().where(p.c.id == sa.bindparam("_id")), list(updates.values()))
         # a key seen twice in the batch with other properties: each screening keeps its own fingerprint
+        self._keys.update({known[w[0]][0]: w[0] for w in wanted})
         return [(known[w[0]][0], w[1]) for w in wanted]
 
     def _load_listed(self, conn: Connection, hits: list[dict[str, Any]]) -> None:

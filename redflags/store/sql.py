@@ -201,6 +201,12 @@ class Store(JudgementsMixin):
             conn.execute(t.versions.update().where(t.versions.c.id == version_id).values(
                 status="active", finished_at=_now(), owner=None, **summary))
             files = conn.execute(sa.select(t.versions.c.files).where(t.versions.c.id == version_id)).scalar()
+            from redflags.monitor.events import emit
+
+            emit(conn, [("list.updated", None, f"version:{version_id}",
+                         {"dataset": dataset, "version": version_id, "previous": previous, "entities": len(new),
+                          "added": diff.get("added"), "removed": diff.get("removed"),
+                          "modified": diff.get("modified"), "data_date": data_date})])
             append_entries(conn, [Entry("list.loaded", f"version:{version_id}", actor or settings.actor(),
                                         {"dataset": dataset, "version": version_id, "previous": previous,
                                          "files": files, "entities": len(new), "added": diff.get("added"),

@@ -247,3 +247,43 @@ audit_head = sa.Table(
     sa.Column("seq", sa.BigInteger, nullable=False),
     sa.Column("entry_hash", sa.String(64), nullable=False),
 )
+
+# --- monitoring: events (an outbox written with what they announce), webhooks, deliveries ---
+
+events = sa.Table(
+    "events", metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(40), nullable=False),  # alert.created | alert.review_required | alert.decided | list.updated
+    sa.Column("portfolio", sa.Text),  # whose party it concerns (deliveries are in order per portfolio)
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+hooks = sa.Table(
+    "hooks", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("events", sa.JSON, nullable=False),
+    sa.Column("secrets", sa.JSON, nullable=False),  # active signing secrets, newest first (rotation)
+    sa.Column("party_fields", sa.JSON, nullable=False),  # what of a screened party a payload may carry
+    sa.Column("cursor", sa.BigInteger, nullable=False),  # the last event queued for it
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("disabled_at", sa.DateTime(timezone=True)),
+)
+
+deliveries = sa.Table(
+    "deliveries", metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("hook_id", sa.Integer, sa.ForeignKey("hooks.id"), nullable=False),
+    sa.Column("event_id", sa.BigInteger, sa.ForeignKey("events.id"), nullable=False),
+    sa.Column("portfolio", sa.Text),
+    sa.Column("status", sa.String(20), nullable=False),  # pending | delivered | dead
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("last_status", sa.Integer),
+    sa.Column("last_error", sa.Text),
+    sa.Column("delivered_at", sa.DateTime(timezone=True)),
+    sa.UniqueConstraint("hook_id", "event_id", name="ux_deliveries_hook_event"),
+    sa.Index("ix_deliveries_pending", "status", "hook_id"),
+)

@@ -229,7 +229,7 @@ def test_cli_runs_lists_and_shows_a_run(loaded: Any, tmp_path: Path) -> None:
     assert [r["id"] for r in json.loads(listing.stdout)] == [result.run["id"]]
     shown = CliRunner().invoke(main, ["--db", loaded.url, "runs", result.run["id"]])
     assert shown.exit_code == 0
-    assert "list us_csl: version" in shown.stdout and "3 alert, 2 clear, 1 error" in shown.stdout
+    assert "list us_csl: version" in shown.stdout and "3 alert, 0 review required, 0 suppressed, 2 clear, 1 error" in shown.stdout
     missing = CliRunner().invoke(main, ["--db", loaded.url, "runs", "nope"])
     assert missing.exit_code == 1 and "no screening run 'nope'" in missing.output
 

@@ -1,13 +1,10 @@
-"""A store with the CSL fixture loaded, on SQLite and (where a test asks for ``any_store``) on a
-real PostgreSQL server too; vendor files; a changed CSL to load as the next version."""
+"""Vendor files, and a changed CSL to load as the next version of the list (the stores with the
+CSL fixture loaded, ``loaded`` and ``any_store``, are in tests/conftest.py)."""
 
-import csv
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from redflags import ingest
+from tests.batch.test_screen import vendor_file as batch_vendor_file
 
 VENDORS = [
     ("V1", "HIKVISION DIGITAL TECH CO LTD", "CN"),
@@ -17,11 +14,7 @@ VENDORS = [
 
 
 def vendor_file(path: Path, rows: list[tuple[str, str, str]] = VENDORS) -> Path:
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["Vendor ID", "Supplier Name", "Country"])
-        writer.writerows(rows)
-    return path
+    return batch_vendor_file(path, rows)
 
 
 def changed_csl(fixture_path: Any, folder: Path, old: str, new: str) -> Path:
@@ -31,16 +24,3 @@ def changed_csl(fixture_path: Any, folder: Path, old: str, new: str) -> Path:
     target = folder / "consolidated.csv"
     target.write_text(text.replace(old, new), encoding="utf-8")
     return target
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def any_store(request: pytest.FixtureRequest, store: Any, fixture_path: Any) -> Any:
-    chosen = store if request.param == "sqlite" else request.getfixturevalue("pg_store")
-    ingest.load(chosen, [fixture_path("us_csl/good.csv")], force=True)
-    return chosen
-
-
-@pytest.fixture
-def loaded(store: Any, fixture_path: Any) -> Any:
-    ingest.load(store, [fixture_path("us_csl/good.csv")], force=True)
-    return store

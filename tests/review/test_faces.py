@@ -181,3 +181,23 @@ def test_a_killed_screening_leaves_the_log_consistent_and_resumes_without_duplic
     results = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [r["row"] for r in results] == list(range(1, 30_001))
     assert verify(loaded.engine).ok
+
+
+def test_screen_jobs_record_under_the_uploading_key(api: Any, tmp_path: Path, loaded: Any) -> None:
+    client, keys = api
+    data = vendor_file(tmp_path / "suppliers.csv").read_bytes()
+    job = client.post("/screen", files={"file": ("suppliers.csv", data, "text/csv")}, headers=keys["analyst"])
+    assert job.status_code == 202, job.text
+    deadline = time.monotonic() + 120
+    status: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        status = client.get(f"/screen/{job.json()['id']}", headers=keys["analyst"]).json()
+        if status["status"] in ("done", "failed"):
+            break
+        time.sleep(0.2)
+    assert status["status"] == "done", status
+    alerts = client.get("/alerts?party=suppliers.csv/V3", headers=keys["viewer"]).json()["alerts"]
+    assert len(alerts) == 1
+    with loaded.engine.connect() as conn:
+        actors = set(conn.execute(sa.select(t.screenings.c.actor)).scalars())
+    assert actors == {next(iter(actors))} and "analyst one" in next(iter(actors))

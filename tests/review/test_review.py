@@ -194,3 +194,44 @@ def test_two_analysts_deciding_at_once_one_wins(any_store: Any) -> None:
     (decision,) = alert_detail(store, alert_id)["decisions"]
     assert decision["comment"] == decision["actor"]  # the winner's decision, whole
     assert verify(store.engine).ok
+
+
+def _decide_forever(url: str, prefix: str) -> None:
+    """Screens and decides in a loop until killed."""
+    from redflags.store import Store
+
+    store = Store(url)
+    n = 0
+    while True:
+        n += 1
+        query = {"names": [f"Arimero Holdings {n}"], "schema": "Company", "countries": ["cy"]}
+        _status, hits = record_match(store, query, [hit(0.9)], "crm", f"{prefix}-{n}", "api", "us_csl:1", "test")
+        alert_id = hits[0]["review"]["alert"]
+        decide(store, alert_id, "false_positive", "other", f"comment {n}", "alice", None, 1)
+
+
+def test_kill_9_while_screening_and_deciding_leaves_everything_consistent(any_store: Any) -> None:
+    import os
+    import signal
+    import time
+
+    store = any_store
+    for attempt in range(3):
+        proc = mp.get_context("spawn").Process(target=_decide_forever, args=(store.url, f"K{attempt}"))
+        proc.start()
+        deadline = time.monotonic() + 60
+        while count(store, t.decisions) < 5 * (attempt + 1) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.037 * (attempt + 1))
+        assert proc.is_alive(), "the loop stopped by itself"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.join()
+        report = verify(store.engine)
+        assert report.ok, report.problems
+        with store.engine.connect() as conn:
+            decided = conn.execute(sa.select(sa.func.count()).select_from(t.alerts)
+                                   .where(t.alerts.c.decision_id.is_not(None))).scalar_one()
+            entries = conn.execute(sa.select(sa.func.count()).select_from(t.audit_log)
+                                   .where(t.audit_log.c.action == "alert.decided")).scalar_one()
+        assert decided == count(store, t.decisions) == entries
+        assert count(store, t.screenings) == count(store, t.alerts)

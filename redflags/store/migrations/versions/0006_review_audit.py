@@ -128,8 +128,6 @@ def upgrade() -> None:
         sa.Column("seq", sa.BigInteger, nullable=False),
         sa.Column("entry_hash", sa.String(64), nullable=False),
     )
-
-
     op.create_index("ix_alerts_listed", "alerts", ["listed_id"])
 
 
