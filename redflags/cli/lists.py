@@ -82,6 +82,23 @@ def lists_load(obj: Context, paths: tuple[Path, ...], fmt: str | None, dataset: 
         raise fail(exc) from exc
     if as_json:
         print_json([{**r.summary, "issues": [i.to_dict() for i in r.issues]} for r in results])
+    else:
+        _monitor(obj)
+
+
+def _monitor(obj: Context) -> None:
+    """A new list version: the watched portfolios are re-screened against what changed."""
+    from redflags.monitor.hooks import deliver_pending
+    from redflags.monitor.loop import rescreen_lines
+    from redflags.monitor.rescreen import rescreen
+
+    done = rescreen(obj.store, obj.actor)
+    for line in rescreen_lines(done):
+        err.print(line, highlight=False, markup=False)
+    if done:
+        counts = deliver_pending(obj.store)
+        if any(counts.values()):
+            err.print("deliveries: " + ", ".join(f"{n:,} {k}" for k, n in counts.items()), highlight=False)
 
 
 @lists.command("update")
@@ -112,6 +129,7 @@ def lists_update(obj: Context, sources: tuple[str, ...], mirror: Path | None,
             err.print(f"{name}: unchanged (sha256 {result.files[0]['sha256'][:12]}…)")
         elif result.load is not None:
             _report(result.load)
+    _monitor(obj)
     if failed:
         raise click.ClickException(f"{failed} of {len(names)} source(s) failed; the previous "
                                    "versions stay active")

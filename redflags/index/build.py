@@ -103,11 +103,13 @@ def prepare_all(found: list[Party], dates: Mapping[str, Any], workers: int = 0) 
 
 
 def build(records: Iterable[dict[str, Any]], judgements: Iterable[dict[str, Any]] = (),
-          dates: Mapping[str, Any] | None = None, workers: int = 0) -> Segment:
-    """The index of ``records`` (stored record dicts): one party per listed party."""
+          dates: Mapping[str, Any] | None = None, workers: int = 0, keep_common: bool = False) -> Segment:
+    """The index of ``records`` (stored record dicts): one party per listed party. With
+    ``keep_common`` every word retrieves, however many parties have it (a portfolio's index,
+    searched for the parties a listed name could concern: all of them count)."""
     records = list(records)
     found = parties(records, judgements)
-    return assemble(prepare_all(found, dates or {}, workers), len(records))
+    return assemble(prepare_all(found, dates or {}, workers), len(records), keep_common)
 
 
 def _party_dates(ids: Sequence[str], dates: Mapping[str, Any]) -> Dates:
@@ -122,7 +124,7 @@ def _party_dates(ids: Sequence[str], dates: Mapping[str, Any]) -> Dates:
     return (min(firsts) if firsts else None, max(lasts) if lasts else None, max(changes) if changes else None)
 
 
-def assemble(prepared: list[Prepared], records: int) -> Segment:
+def assemble(prepared: list[Prepared], records: int, keep_common: bool = False) -> Segment:
     """The arrays of an index over the prepared parties (party number = position in the list)."""
     size = len(prepared)
     postings: dict[str, list[int]] = defaultdict(list)
@@ -130,6 +132,8 @@ def assemble(prepared: list[Prepared], records: int) -> Segment:
         for key in item.keys:
             postings[key].append(number)
     common, gram_common = thresholds(size)
+    if keep_common:
+        common = size
     seed, ordered = _fingerprints(list(postings))
     key_fp = np.fromiter((fp for fp, _k in ordered), dtype=np.uint64, count=len(ordered))
     key_df = np.fromiter((len(postings[k]) for _fp, k in ordered), dtype=np.int32, count=len(ordered))

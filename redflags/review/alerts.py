@@ -8,7 +8,7 @@ from redflags.audit.records import iso
 from redflags.exc import NotFoundError, QueryError
 from redflags.store import tables as t
 
-STATUSES = ("open", "true_match", "false_positive", "escalated", "review_required")
+STATUSES = ("open", "true_match", "false_positive", "escalated", "review_required", "delisted")
 PAGE_MAX = 1000
 
 

@@ -287,3 +287,37 @@ deliveries = sa.Table(
     sa.UniqueConstraint("hook_id", "event_id", name="ux_deliveries_hook_event"),
     sa.Index("ix_deliveries_pending", "status", "hook_id"),
 )
+
+portfolios = sa.Table(
+    # a named, watched set of parties (their key: "<portfolio>/<id>"): re-screened on every list change
+    "portfolios", metadata,
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("options", sa.JSON, nullable=False),  # the column mapping of its file
+)
+
+watched = sa.Table(
+    "watched", metadata,
+    sa.Column("portfolio", sa.String(200), sa.ForeignKey("portfolios.name"), primary_key=True),
+    sa.Column("party_id", sa.Integer, sa.ForeignKey("parties.id"), primary_key=True),
+    sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("retired_at", sa.DateTime(timezone=True)),  # no longer in the portfolio's file
+)
+
+monitor_runs = sa.Table(
+    # one per (portfolio, list version) processed: exactly once, resumed after a crash
+    "monitor_runs", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("portfolio", sa.String(200), nullable=False),
+    sa.Column("dataset", sa.String(100), nullable=False),
+    sa.Column("version_id", sa.Integer, nullable=False),
+    sa.Column("matcher", sa.String(64), nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),  # baseline | changes | full
+    sa.Column("status", sa.String(20), nullable=False),  # running | done
+    sa.Column("owner", sa.String(200)),  # host:pid:start of the process running it
+    sa.Column("counts", sa.JSON),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
+    sa.UniqueConstraint("portfolio", "version_id", name="ux_monitor_runs_portfolio_version"),
+)

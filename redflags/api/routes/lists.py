@@ -36,7 +36,10 @@ def lists_update(request: Request, key: Annotated[dict[str, Any], Depends(requir
     body = body or UpdateRequest(sources=None, mirror=None, force=False)
     results = fetch.update(store(request), body.sources or None, Path(body.mirror) if body.mirror else None,
                            force=body.force, actor=key_actor(key))
+    from redflags.monitor.rescreen import rescreen
+
     swapped = holder(request).refresh()
+    rescreened = rescreen(store(request), key_actor(key))
     return {"results": [{"source": r.source, "status": r.status,
                          "version": r.load.summary["version"] if r.load else None} for r in results],
-            "index_swapped": swapped}
+            "index_swapped": swapped, "rescreened": rescreened}

@@ -12,6 +12,7 @@ from redflags.api.errors import ErrorResponse
 from redflags.api.schemas import ConfigValue, DecisionRequest
 
 router = APIRouter(tags=["Review"])
+STATUS_PATTERN = "^(open|true_match|false_positive|escalated|review_required|delisted)$"
 AlertId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 ERRORS: dict[int | str, dict[str, Any]] = {404: {"model": ErrorResponse}, 409: {"model": ErrorResponse},
                                            403: {"model": ErrorResponse}}
@@ -19,8 +20,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {404: {"model": ErrorResponse}, 409: {
 
 @router.get("/alerts", dependencies=[Depends(require("viewer"))])
 def alerts(request: Request,
-           status: Annotated[str | None, Query(pattern="^(open|true_match|false_positive|escalated|review_required)$")]
-           = None,
+           status: Annotated[str | None, Query(pattern=STATUS_PATTERN)] = None,
            run: Annotated[str | None, Query(max_length=64)] = None,
            listed: Annotated[str | None, Query(max_length=255)] = None,
            party: Annotated[str | None, Query(max_length=400)] = None,
