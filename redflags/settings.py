@@ -83,6 +83,22 @@ ACTOR = _env_str("REDFLAGS_ACTOR", "")
 """Who the CLI records as the actor of what it does (screenings, decisions, loads); empty means
 the operating-system user. ``--actor`` overrides it; over the API the actor is the key's owner."""
 
+SMTP_HOST = _env_str("REDFLAGS_SMTP_HOST", "localhost")
+"""The SMTP server e-mail digests (``mailto:`` webhooks) are sent through."""
+
+SMTP_PORT = _env_int("REDFLAGS_SMTP_PORT", 25)
+
+SMTP_FROM = _env_str("REDFLAGS_SMTP_FROM", "redflags@localhost")
+"""The sender of e-mail digests."""
+
+SMTP_STARTTLS = _env_int("REDFLAGS_SMTP_STARTTLS", 0)
+"""1: upgrade the SMTP connection with STARTTLS before sending (and log in when
+REDFLAGS_SMTP_USER is set)."""
+
+SMTP_USER = _env_str("REDFLAGS_SMTP_USER", "")
+
+SMTP_PASSWORD = _env_str("REDFLAGS_SMTP_PASSWORD", "")
+
 SOURCES_FILE = _env_str("REDFLAGS_SOURCES", "")
 """A sources.yml replacing the built-in list of official download URLs."""
 

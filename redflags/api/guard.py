@@ -28,6 +28,14 @@ LATENCY = Histogram("redflags_http_request_seconds", "HTTP request latency", ["r
                     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
 QUERIES = Counter("redflags_match_queries_total", "Queries matched", ["outcome"])
 ENTITIES = Gauge("redflags_index_entities", "Entities in the active index")
+ALERTS = Gauge("redflags_alerts", "Alerts by status", ["status"])
+DELIVERIES = Gauge("redflags_deliveries", "Webhook and e-mail deliveries by status", ["status"])
+RESCREEN_SECONDS = Gauge("redflags_monitor_rescreen_seconds", "Duration of the last re-screen",
+                         ["portfolio", "dataset"])
+RESCREEN_PARTIES = Gauge("redflags_monitor_rescreen_parties", "Parties screened by the last re-screen",
+                         ["portfolio", "dataset"])
+RESCREEN_TIME = Gauge("redflags_monitor_rescreen_timestamp_seconds", "When the last re-screen finished",
+                      ["portfolio", "dataset"])
 
 KEY_SCOPE = "redflags.key"
 """Where the guard leaves the id of the request's API key, for the access log."""
@@ -93,7 +101,8 @@ class Guard:
                 status = message["status"]
             await send(message)
 
-        most = settings.API_MAX_UPLOAD if scope["path"] == "/screen" else settings.API_MAX_BODY
+        most = settings.API_MAX_UPLOAD if scope["path"] == "/screen" or scope["path"].startswith("/portfolios/") \
+            else settings.API_MAX_BODY
         too_large = f"request body over {most:,} bytes"
         received, body_done = 0, False
         slow = {"Connection": "close"}

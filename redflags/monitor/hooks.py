@@ -39,8 +39,9 @@ def sign(secrets: list[str], body: bytes, timestamp: int) -> str:
 
 def add_hook(store: Any, url: str, events: list[str] | None, actor: str, secret: str | None = None,
              party_fields: list[str] | None = None) -> dict[str, Any]:
-    if not url.startswith(("http://", "https://")):
-        raise QueryError(f"a webhook URL starts with http:// or https://, not {url[:40]!r}")
+    if not url.startswith(("http://", "https://", "mailto:")) or (url.startswith("mailto:") and "@" not in url):
+        raise QueryError(f"a webhook is an http:// or https:// URL, or mailto:ADDRESS for e-mail digests, "
+                         f"not {url[:40]!r}")
     kinds = list(events or EVENT_KINDS)
     unknown = [k for k in kinds if k not in EVENT_KINDS]
     if unknown:
@@ -155,7 +156,12 @@ def deliver_pending(store: Any, client: Any = None, now: datetime | None = None,
                                              d.c.event_id).where(d.c.status == "pending").order_by(d.c.id)).all()
             hook_rows = {r["id"]: r for r in conn.execute(sa.select(h)).mappings()}
         blocked: set[tuple[int, str | None]] = set()
+        mail = [row for row in pending if str(hook_rows.get(row[1], {}).get("url", "")).startswith("mailto:")]
+        if mail:
+            _send_digests(store, mail, hook_rows, now, counts, max_attempts, base_delay)
         for delivery_id, hook_id, portfolio, attempts, due, event_id in pending:
+            if str(hook_rows.get(hook_id, {}).get("url", "")).startswith("mailto:"):
+                continue
             lane = (hook_id, portfolio)
             hook = hook_rows.get(hook_id)
             if lane in blocked or hook is None or hook["disabled_at"] is not None:
@@ -220,3 +226,40 @@ def test_hook(store: Any, hook_id: int, client: Any = None) -> dict[str, Any]:
         if own:
             client.close()
     return {"hook": hook_id, "url": hook["url"], "status": status, "ok": error is None, "error": error}
+
+
+def _send_digests(store: Any, pending: list[Any], hook_rows: dict[int, Any], now: datetime, counts: dict[str, int],
+                  max_attempts: int, base_delay: float) -> None:
+    """One e-mail per ``mailto:`` hook with every event due for it, in order."""
+    from redflags.monitor.digest import compose, send
+
+    by_hook: dict[int, list[Any]] = {}
+    for row in pending:
+        hook = hook_rows.get(row[1])
+        due = row[4] if row[4].tzinfo else row[4].replace(tzinfo=UTC)
+        if hook is None or hook["disabled_at"] is not None or due > now:
+            counts["waiting"] += 1
+            continue
+        by_hook.setdefault(row[1], []).append(row)
+    d, e = t.deliveries, t.events
+    for hook_id, rows in by_hook.items():
+        hook = hook_rows[hook_id]
+        with store.engine.connect() as conn:
+            events = [dict(r) for r in conn.execute(sa.select(e).where(e.c.id.in_([r[5] for r in rows]))
+                                                    .order_by(e.c.id)).mappings()]
+        for event in events:
+            event["body"] = orjson.loads(_body(store, hook, event, 0))
+        error = send(compose(hook["url"][len("mailto:"):], events))
+        for delivery_id, _hook, _portfolio, attempts, _due, _event in rows:
+            values: dict[str, Any] = {"attempts": attempts + 1, "last_error": error}
+            if error is None:
+                values.update(status="delivered", delivered_at=datetime.now(UTC))
+                counts["delivered"] += 1
+            elif attempts + 1 >= max_attempts:
+                values.update(status="dead")
+                counts["dead"] += 1
+            else:
+                values.update(next_attempt_at=now + timedelta(seconds=base_delay * 2 ** attempts))
+                counts["failed"] += 1
+            with store.engine.begin() as conn:
+                conn.execute(d.update().where(d.c.id == delivery_id).values(**values))

@@ -51,4 +51,26 @@ def readyz(request: Request) -> dict[str, Any]:
 def metrics(request: Request) -> Response:
     current = holder(request).current
     ENTITIES.set(len(current.screener.index) if current else 0)
+    monitoring(request.app.state.store)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def monitoring(store: Any) -> None:
+    """Gauges of review and monitoring, read from the store at each scrape (a monitor runs in its
+    own process; the store is what they share)."""
+    from redflags.api.guard import ALERTS, DELIVERIES, RESCREEN_PARTIES, RESCREEN_SECONDS, RESCREEN_TIME
+    from redflags.monitor.status import snapshot
+
+    data = snapshot(store)
+    for run in data["runs"]:
+        labels = (run["portfolio"], run["dataset"])
+        if run["seconds"] is not None:
+            RESCREEN_SECONDS.labels(*labels).set(run["seconds"])
+        if run["parties_screened"] is not None:
+            RESCREEN_PARTIES.labels(*labels).set(run["parties_screened"])
+        if run["finished_at"] is not None:
+            RESCREEN_TIME.labels(*labels).set(run["finished_at"].timestamp())
+    for status in ("pending", "delivered", "dead"):
+        DELIVERIES.labels(status).set(data["deliveries"].get(status, 0))
+    for status, count in data["alerts"].items():
+        ALERTS.labels(status).set(count)
