@@ -23,6 +23,8 @@ def _file_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--country-column", multiple=True), click.option("--schema", default=None),
         click.option("--input-format", type=click.Choice(["csv", "xlsx", "jsonl", "parquet"]), default=None),
         click.option("--encoding", default=None), click.option("--workers", type=int, default=0),
+        click.option("--engine", type=click.Choice(["local", "dask"]), default="local"),
+        click.option("--scheduler", default=None, help="Dask scheduler address (with --engine dask)."),
     ]):
         func = option(func)
     return func
@@ -30,12 +32,13 @@ def _file_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def _watch(obj: Context, sync: bool, source: str, portfolio: str, name_column: tuple[str, ...], id_column: str | None,
            country_column: tuple[str, ...], schema: str | None, input_format: str | None, encoding: str | None,
-           workers: int) -> None:
+           workers: int, engine: str, scheduler: str | None) -> None:
     from redflags.batch import Options
     from redflags.monitor.portfolios import watch
 
     columns = {"name": list(name_column), "id": [id_column] if id_column else [], "country": list(country_column)}
-    options = Options(columns=columns, schema=schema, fmt=input_format, encoding=encoding, workers=workers)
+    options = Options(columns=columns, schema=schema, fmt=input_format, encoding=encoding, workers=workers,
+                      engine=engine, scheduler=scheduler)
     started = time.perf_counter()
     counts = watch(obj.store, source, portfolio, options, obj.actor, sync=sync)
     alerts = counts["alerts"]
