@@ -21,7 +21,7 @@ def alerts() -> None:
 @alerts.command("list")
 @click.option("--status", type=click.Choice(["open", "true_match", "false_positive", "escalated", "review_required",
                                             "delisted"]))
-@click.option("--run", "run_id", default=None, help="Alerts last seen by this screening run.")
+@click.option("--run", "run_id", default=None, help="Alerts opened or changed by this screening run.")
 @click.option("--listed", default=None, help="Alerts on this listed party (its id).")
 @click.option("--party", default=None, help="Alerts of this screened party (its key).")
 @click.option("--min-score", type=float, default=None)

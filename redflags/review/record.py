@@ -264,9 +264,12 @@ class Recorder:
                 reopened.append(alert["id"])
         moved = (status != alert["status"] or listed_fp != alert["listed_fingerprint"]
                  or fp != alert["party_fingerprint"])
-        alert.update(current, status=status, changes=changes or None, score=max(alert["score"], score),
-                     version=alert["version"] + (1 if moved else 0))
-        changed[alert["id"]] = {k: alert[k] for k in (*current, "status", "changes", "score", "version")}
+        if moved or score != alert["last_score"] or (changes or None) != alert.get("changes"):
+            # a screening that changes nothing of an alert does not rewrite it (a monthly re-screen
+            # of a large portfolio would otherwise rewrite every alert)
+            alert.update(current, status=status, changes=changes or None, score=max(alert["score"], score),
+                         version=alert["version"] + (1 if moved else 0))
+            changed[alert["id"]] = {k: alert[k] for k in (*current, "status", "changes", "score", "version")}
         return {"alert": alert["id"], "status": status, "suppressed": suppressed,
                 "decision": decision_brief(decision) if decision is not None else None,
                 "changes": changes or None}
