@@ -175,23 +175,32 @@ def deliver_pending(store: Any, client: Any = None, now: datetime | None = None,
                 event = conn.execute(sa.select(e).where(e.c.id == event_id)).mappings().one()
             body = _body(store, hook, event, delivery_id)
             status, error = _post(client, hook, event["kind"], delivery_id, body)
-            values: dict[str, Any] = {"attempts": attempts + 1, "last_status": status, "last_error": error}
-            if error is None:
-                values.update(status="delivered", delivered_at=datetime.now(UTC))
-                counts["delivered"] += 1
-            elif attempts + 1 >= max_attempts:
-                values.update(status="dead")
-                counts["dead"] += 1
-            else:
-                values.update(next_attempt_at=now + timedelta(seconds=base_delay * 2 ** attempts))
+            if _record(store, delivery_id, attempts, status, error, now, counts, max_attempts, base_delay) == "failed":
                 blocked.add(lane)
-                counts["failed"] += 1
-            with store.engine.begin() as conn:
-                conn.execute(d.update().where(d.c.id == delivery_id).values(**values))
     finally:
         if own:
             client.close()
     return counts
+
+
+def _record(store: Any, delivery_id: int, attempts: int, status: int | None, error: str | None, now: datetime,
+            counts: dict[str, int], max_attempts: int, base_delay: float) -> str:
+    """Record an attempt: delivered, failed (retried after a doubling delay) or dead (no more
+    attempts); returns which."""
+    values: dict[str, Any] = {"attempts": attempts + 1, "last_status": status, "last_error": error}
+    if error is None:
+        outcome = "delivered"
+        values.update(status="delivered", delivered_at=datetime.now(UTC))
+    elif attempts + 1 >= max_attempts:
+        outcome = "dead"
+        values.update(status="dead")
+    else:
+        outcome = "failed"
+        values.update(next_attempt_at=now + timedelta(seconds=base_delay * 2 ** attempts))
+    counts[outcome] += 1
+    with store.engine.begin() as conn:
+        conn.execute(t.deliveries.update().where(t.deliveries.c.id == delivery_id).values(**values))
+    return outcome
 
 
 def _post(client: Any, hook: Any, kind: str, delivery_id: int, body: bytes) -> tuple[int | None, str | None]:
@@ -241,7 +250,7 @@ def _send_digests(store: Any, pending: list[Any], hook_rows: dict[int, Any], now
             counts["waiting"] += 1
             continue
         by_hook.setdefault(row[1], []).append(row)
-    d, e = t.deliveries, t.events
+    e = t.events
     for hook_id, rows in by_hook.items():
         hook = hook_rows[hook_id]
         with store.engine.connect() as conn:
@@ -251,15 +260,4 @@ def _send_digests(store: Any, pending: list[Any], hook_rows: dict[int, Any], now
             event["body"] = orjson.loads(_body(store, hook, event, 0))
         error = send(compose(hook["url"][len("mailto:"):], events))
         for delivery_id, _hook, _portfolio, attempts, _due, _event in rows:
-            values: dict[str, Any] = {"attempts": attempts + 1, "last_error": error}
-            if error is None:
-                values.update(status="delivered", delivered_at=datetime.now(UTC))
-                counts["delivered"] += 1
-            elif attempts + 1 >= max_attempts:
-                values.update(status="dead")
-                counts["dead"] += 1
-            else:
-                values.update(next_attempt_at=now + timedelta(seconds=base_delay * 2 ** attempts))
-                counts["failed"] += 1
-            with store.engine.begin() as conn:
-                conn.execute(d.update().where(d.c.id == delivery_id).values(**values))
+            _record(store, delivery_id, attempts, None, error, now, counts, max_attempts, base_delay)
