@@ -123,14 +123,25 @@ class Index:
 
     # --- retrieval ----------------------------------------------------------------------
 
+    def common_keys(self, keys: Iterable[str]) -> set[str]:
+        """Those of ``keys`` too common here to retrieve on their own (see ``thresholds``)."""
+        ordered = sorted(keys)
+        out = set()
+        for key, row in zip(ordered, self._find(ordered).tolist(), strict=True):
+            if row >= 0 and key[0] not in "ie" and self._df_at[row] > (self.gram_common if key[0] == "g" else self.common):
+                out.add(key)
+        return out
+
     def candidates(self, forms: Iterable[NameForm], identifiers: Iterable[str] = (),
-                   limit: int = 30) -> list[tuple[int, float]]:
-        """The ``limit`` best-retrieved parties, as (party number, retrieval score), best first."""
+                   limit: int = 30, skip: Iterable[str] = ()) -> list[tuple[int, float]]:
+        """The ``limit`` best-retrieved parties, as (party number, retrieval score), best first;
+        the ``skip`` keys are not looked up."""
         keys: set[str] = set()
         words: set[str] = set()
         for form in forms:
             keys |= name_keys(form)
             words.update(w for w in form.words if len(w) >= 5)
+        keys -= set(skip)
         keys.update(f"i:{normalise_identifier(i)}" for i in identifiers)
         ordered = sorted(keys)
         rows = self._find(ordered).tolist()

@@ -121,7 +121,7 @@ def _process(store: Any, portfolio: str, dataset: str, version: int, previous: i
     if changed is None:  # the whole portfolio
         wanted = sorted(parties)
     else:
-        wanted = sorted(_reverse(store, portfolio, parties, changed))
+        wanted = sorted(_reverse(store, portfolio, parties, changed, screener.index))
     recorder = Recorder(store, portfolio, actor, versions_key(store.active_versions()), matcher, f"m{run_id}",
                         resumed=True)
     opened = review = suppressed = 0
@@ -195,11 +195,15 @@ def _watched(store: Any, portfolio: str) -> dict[int, tuple[dict[str, Any], str]
 
 
 def _reverse(store: Any, portfolio: str, parties: dict[int, tuple[dict[str, Any], str]],
-             records: list[dict[str, Any]]) -> set[int]:
+             records: list[dict[str, Any]], lists: Any) -> set[int]:
     """The watched parties a changed record could concern: those the index of the portfolio's
-    parties retrieves for the record's names and identifiers (the same keys, pinyin and glosses
-    a screening retrieves by, every word kept however common in the portfolio). They are then
-    screened the usual way, so this only decides who is looked at, never what a hit scores."""
+    parties retrieves for the record's names and identifiers by the keys (words, pinyin, glosses,
+    sounds) that would retrieve the record in a screening: keys too common in the lists' index
+    (``lists``) retrieve nothing there, so they are not looked up here either; a key common in
+    the portfolio still counts (every vendor called "Brightstar" is screened when a Brightstar
+    is listed). The parties are then screened the usual way: this decides who is looked at,
+    never what a hit scores."""
+    from redflags.index.keys import name_keys
     from redflags.screen.screen import make_query
 
     if not records or not parties:
@@ -215,7 +219,8 @@ def _reverse(store: Any, portfolio: str, parties: dict[int, tuple[dict[str, Any]
         identifiers = [i for p in ("registrationNumber", "idNumber", "taxNumber", "leiCode", "imoNumber", "uscCode")
                        for i in props.get(p, [])]
         query = make_query(names[:50], record.get("schema"), identifiers=identifiers)
-        for number, _score in index.candidates(query.forms, query.identifiers, limit=REVERSE_LIMIT):
+        common = lists.common_keys({k for form in query.forms for k in name_keys(form)})
+        for number, _score in index.candidates(query.forms, query.identifiers, limit=REVERSE_LIMIT, skip=common):
             found.add(int(index.entity(number).id[1:]))
     return found
 
