@@ -133,9 +133,10 @@ class Index:
         return out
 
     def candidates(self, forms: Iterable[NameForm], identifiers: Iterable[str] = (),
-                   limit: int = 30, skip: Iterable[str] = ()) -> list[tuple[int, float]]:
+                   limit: int = 30, skip: Iterable[str] = (), grams: bool = True) -> list[tuple[int, float]]:
         """The ``limit`` best-retrieved parties, as (party number, retrieval score), best first;
-        the ``skip`` keys are not looked up."""
+        the ``skip`` keys are not looked up, nor trigrams without ``grams`` (words one edit away
+        still are)."""
         keys: set[str] = set()
         words: set[str] = set()
         for form in forms:
@@ -150,7 +151,8 @@ class Index:
         # listed words one edit away ("chaks" -> "chaps", "ocrezing" -> "corezing").
         extra: set[str] = set()
         for word in sorted(words - known):
-            extra |= gram_keys(word)
+            if grams:
+                extra |= gram_keys(word)
             extra.update(f"t:{near}" for near in self.neighbours(word))
         extra -= keys
         if extra:

@@ -33,6 +33,10 @@ from redflags.store import tables as t
 
 log = logging.getLogger(__name__)
 
+REVERSE_TOP = 30
+"""As many parties per changed record as a screening scores candidates per query."""
+REVERSE_CLOSENESS = 80
+"""Beyond those, the character closeness (0-100) a party's name needs to be screened."""
 REVERSE_LIMIT = 5000
 """Most watched parties one changed record may send to be screened (and scored to find them)."""
 BATCH = 250
@@ -110,8 +114,6 @@ def _process(store: Any, portfolio: str, dataset: str, version: int, previous: i
     from redflags.batch.engine import versions_key
     from redflags.review.record import Item, Recorder
     from redflags.screen.api import screener_for
-    from redflags.screen.screen import make_query
-
     started = time.perf_counter()
     run_id = _start(store, portfolio, dataset, version, matcher, kind, current)
     screener = screener_for(store)
@@ -125,13 +127,11 @@ def _process(store: Any, portfolio: str, dataset: str, version: int, previous: i
     recorder = Recorder(store, portfolio, actor, versions_key(store.active_versions()), matcher, f"m{run_id}",
                         resumed=True)
     opened = review = suppressed = 0
-    for start in range(0, len(wanted), BATCH):
+    batches = [[(pid, parties[pid][0]) for pid in wanted[start:start + BATCH]] for start in range(0, len(wanted), BATCH)]
+    for batch, hits_of in zip(batches, _screened(screener, batches), strict=True):
         items = []
-        for pid in wanted[start:start + BATCH]:
-            props, key = parties[pid]
-            query = make_query(props.get("names") or [], props.get("schema"), props.get("countries") or [],
-                               props.get("identifiers") or [], props.get("birth_dates") or [])
-            hits = screener.match(query, limit=5, cutoff=0.5)
+        for (pid, props), hits in zip(batch, hits_of, strict=True):
+            key = parties[pid][1]
             status = "alert" if any(h["match"] for h in hits) else "clear"
             input_id = key.split("/", 1)[1] if "/" in key else None
             items.append(Item(pid, input_id, props, status, hits))
@@ -149,6 +149,38 @@ def _process(store: Any, portfolio: str, dataset: str, version: int, previous: i
         audit.add("portfolio.rescreened", f"portfolio:{portfolio}", actor,
                   {"dataset": dataset, "version": version, "previous": previous, "kind": kind, **counts})
     return {"portfolio": portfolio, "dataset": dataset, "version": version, "kind": kind, **counts}
+
+
+_SCREENER: Any = None
+
+
+def _screen_batch(batch: list[tuple[int, dict[str, Any]]]) -> list[list[dict[str, Any]]]:
+    from redflags.screen.screen import make_query
+
+    out = []
+    for _pid, props in batch:
+        query = make_query(props.get("names") or [], props.get("schema"), props.get("countries") or [],
+                           props.get("identifiers") or [], props.get("birth_dates") or [])
+        out.append(_SCREENER.match(query, limit=5, cutoff=0.5))
+    return out
+
+
+def _screened(screener: Any, batches: list[list[tuple[int, dict[str, Any]]]]) -> Iterator[list[list[dict[str, Any]]]]:
+    """The hits of each batch of parties, in order: in forked processes sharing the mapped index
+    when there are many (the parent records while they screen)."""
+    import multiprocessing as mp
+
+    global _SCREENER
+    _SCREENER = screener
+    try:
+        workers = os.cpu_count() or 1
+        if len(batches) < 8 or workers < 2 or "fork" not in mp.get_all_start_methods() or mp.current_process().daemon:
+            yield from (_screen_batch(b) for b in batches)
+            return
+        with mp.get_context("fork").Pool(workers) as pool:
+            yield from pool.imap(_screen_batch, batches)
+    finally:
+        _SCREENER = None
 
 
 def _start(store: Any, portfolio: str, dataset: str, version: int, matcher: str, kind: str,
@@ -220,9 +252,33 @@ def _reverse(store: Any, portfolio: str, parties: dict[int, tuple[dict[str, Any]
                        for i in props.get(p, [])]
         query = make_query(names[:50], record.get("schema"), identifiers=identifiers)
         common = lists.common_keys({k for form in query.forms for k in name_keys(form)})
-        for number, _score in index.candidates(query.forms, query.identifiers, limit=REVERSE_LIMIT, skip=common):
+        retrieved = index.candidates(query.forms, query.identifiers, limit=REVERSE_LIMIT, skip=common, grams=False)
+        for number in close_enough(index, query, retrieved):
             found.add(int(index.entity(number).id[1:]))
     return found
+
+
+def close_enough(index: Any, query: Any, retrieved: list[tuple[int, float]]) -> list[int]:
+    """The best ``REVERSE_TOP`` retrieved (what a screening would have scored), and every other
+    one whose name is, character for character, near one of the record's (the screen a
+    screening applies to its candidates before aligning words)."""
+    from redflags.match.features import closeness_all
+
+    keep = [number for number, _score in retrieved[:REVERSE_TOP]]
+    rest = retrieved[REVERSE_TOP:]
+    if not rest:
+        return keep
+    bounds: list[tuple[int, int]] = []
+    texts: list[str] = []
+    for number, _score in rest:
+        names = index.texts(number)
+        bounds.append((len(texts), len(texts) + len(names)))
+        texts.extend(names)
+    screens = [closeness_all(form, texts) for form in query.forms]
+    for (number, _score), (start, end) in zip(rest, bounds, strict=True):
+        if any(max(values[start:end], default=0.0) >= REVERSE_CLOSENESS for values in screens):
+            keep.append(number)
+    return keep
 
 
 def _party_records(parties: dict[int, tuple[dict[str, Any], str]]) -> Iterator[dict[str, Any]]:
