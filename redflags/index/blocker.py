@@ -133,10 +133,12 @@ class Index:
         return out
 
     def candidates(self, forms: Iterable[NameForm], identifiers: Iterable[str] = (),
-                   limit: int = 30, skip: Iterable[str] = (), grams: bool = True) -> list[tuple[int, float]]:
+                   limit: int = 30, skip: Iterable[str] = (), grams: bool = True,
+                   typos: bool = False) -> list[tuple[int, float]]:
         """The ``limit`` best-retrieved parties, as (party number, retrieval score), best first;
         the ``skip`` keys are not looked up, nor trigrams without ``grams`` (words one edit away
-        still are)."""
+        still are). With ``typos`` the words one edit away are looked up for every word, not only
+        for those the index does not have (its parties may carry the typos)."""
         keys: set[str] = set()
         words: set[str] = set()
         for form in forms:
@@ -150,8 +152,8 @@ class Index:
         # Words the lists do not contain are typos or glued words: go by trigrams, and by the
         # listed words one edit away ("chaks" -> "chaps", "ocrezing" -> "corezing").
         extra: set[str] = set()
-        for word in sorted(words - known):
-            if grams:
+        for word in sorted(words if typos else words - known):
+            if grams and word not in known:
                 extra |= gram_keys(word)
             extra.update(f"t:{near}" for near in self.neighbours(word))
         extra -= keys

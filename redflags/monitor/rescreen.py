@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 REVERSE_TOP = 30
 """As many parties per changed record as a screening scores candidates per query."""
-REVERSE_CLOSENESS = 80
+REVERSE_CLOSENESS = 70
 """Beyond those, the character closeness (0-100) a party's name needs to be screened."""
 REVERSE_LIMIT = 5000
 """Most watched parties one changed record may send to be screened (and scored to find them)."""
@@ -252,7 +252,8 @@ def _reverse(store: Any, portfolio: str, parties: dict[int, tuple[dict[str, Any]
                        for i in props.get(p, [])]
         query = make_query(names[:50], record.get("schema"), identifiers=identifiers)
         common = lists.common_keys({k for form in query.forms for k in name_keys(form)})
-        retrieved = index.candidates(query.forms, query.identifiers, limit=REVERSE_LIMIT, skip=common, grams=False)
+        retrieved = index.candidates(query.forms, query.identifiers, limit=REVERSE_LIMIT, skip=common, grams=False,
+                                     typos=True)
         for number in close_enough(index, query, retrieved):
             found.add(int(index.entity(number).id[1:]))
     return found
