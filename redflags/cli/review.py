@@ -42,13 +42,13 @@ def alerts_list(obj: Context, status: str | None, run_id: str | None, listed: st
         err.print("No alerts" + (" with these filters." if any((status, run_id, listed, party, min_score, before))
                                  else " yet: `redflags screen FILE` records them."))
         return
-    table = Table("alert", "status", "score", "party", "listed party", "lists", "updated")
+    table = Table("alert", "status", "score", "party", "listed party", "lists")
+    table.columns[3].overflow = "fold"
     for row in rows:
         style = STATUS_STYLE.get(row["status"], "")
         pending = " (approval pending)" if row["pending_id"] else ""
         table.add_row(str(row["id"]), f"[{style}]{row['status']}[/]{pending}", f"{row['score']:.2f}",
-                      row["party"]["key"], f"{row['caption']} ({row['listed_id']})", ", ".join(row["lists"]),
-                      (row["updated_at"] or "")[:19])
+                      row["party"]["key"], row["caption"], ", ".join(row["lists"]))
     out.print(table)
     if len(rows) == limit:
         err.print(f"more: --before {rows[-1]['id']}", highlight=False)
