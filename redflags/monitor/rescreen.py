@@ -36,7 +36,8 @@ log = logging.getLogger(__name__)
 REVERSE_TOP = 30
 """As many parties per changed record as a screening scores candidates per query."""
 REVERSE_CLOSENESS = 70
-"""Beyond those, the character closeness (0-100) a party's name needs to be screened."""
+"""Beyond those, how near (0-100) a party's name must be to one of the record's, word for word or
+without spaces, for the party to be screened."""
 REVERSE_LIMIT = 5000
 """Most watched parties one changed record may send to be screened (and scored to find them)."""
 BATCH = 250
@@ -263,6 +264,8 @@ def close_enough(index: Any, query: Any, retrieved: list[tuple[int, float]]) -> 
     """The best ``REVERSE_TOP`` retrieved (what a screening would have scored), and every other
     one whose name is, character for character, near one of the record's (the screen a
     screening applies to its candidates before aligning words)."""
+    from rapidfuzz import fuzz, process
+
     from redflags.match.features import closeness_all
 
     keep = [number for number, _score in retrieved[:REVERSE_TOP]]
@@ -276,6 +279,11 @@ def close_enough(index: Any, query: Any, retrieved: list[tuple[int, float]]) -> 
         bounds.append((len(texts), len(texts) + len(names)))
         texts.extend(names)
     screens = [closeness_all(form, texts) for form in query.forms]
+    # the same without spaces: a word the record splits ("SCWorx" -> "scw orx") or glues
+    glued = [t.replace(" ", "") for t in texts]
+    for form in query.forms:
+        screens.append([v for _t, v, _i in sorted(process.extract("".join(form.words), glued, scorer=fuzz.ratio,
+                                                                   limit=None), key=lambda x: x[2])])
     for (number, _score), (start, end) in zip(rest, bounds, strict=True):
         if any(max(values[start:end], default=0.0) >= REVERSE_CLOSENESS for values in screens):
             keep.append(number)
