@@ -26,7 +26,7 @@ import psutil
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
 
-from screen_batch import LISTS, OUT, SHARED, build_file, ensure_store  # noqa: E402
+from screen_batch import LISTS, OUT, SHARED, ensure_store, inputs_missing, vendor_file  # noqa: E402
 
 
 def changed_csl(source: Path, target: Path, vendors: list[str], rng: random.Random) -> None:
@@ -50,13 +50,9 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--parties", type=int, default=1_000_000)
     args = parser.parse_args()
-    if not (SHARED / "bench" / "queries_dev.csv").exists() or not all(p.exists() for p in LISTS):
-        print(f"SKIP: {SHARED / 'bench'} or the CSL/UN snapshots in {SHARED / 'data'} are missing")
+    if inputs_missing():
         return 0
-    OUT.mkdir(exist_ok=True)
-    source = OUT / f"vendors-{args.parties}.csv"
-    if not source.exists():
-        build_file(source, args.parties)
+    source = vendor_file(args.parties)
     ensure_store(OUT / "bench.db")
     db = OUT / "monitor-bench.db"
     for suffix in ("", "-wal", "-shm"):

@@ -18,7 +18,7 @@ from pathlib import Path
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
 
-from screen_batch import LISTS, OUT, SHARED, build_file, ensure_store, run_screen  # noqa: E402
+from screen_batch import OUT, ensure_store, inputs_missing, run_screen, vendor_file  # noqa: E402
 
 
 def main() -> int:
@@ -26,13 +26,9 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--workers", type=int, default=None)
     args = parser.parse_args()
-    if not (SHARED / "bench" / "queries_dev.csv").exists() or not all(p.exists() for p in LISTS):
-        print(f"SKIP: {SHARED / 'bench'} or the CSL/UN snapshots in {SHARED / 'data'} are missing")
+    if inputs_missing():
         return 0
-    OUT.mkdir(exist_ok=True)
-    source = OUT / f"vendors-{args.rows}.csv"
-    if not source.exists():
-        build_file(source, args.rows)
+    source = vendor_file(args.rows)
     base = OUT / "bench.db"
     ensure_store(base)
     db = OUT / "review-bench.db"

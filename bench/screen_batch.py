@@ -74,6 +74,23 @@ def build_file(path: Path, rows: int) -> int:
     return len(names)
 
 
+def inputs_missing() -> bool:
+    """True (and says so) when the dev queries or the CSL/UN snapshots are not there."""
+    if (SHARED / "bench" / "queries_dev.csv").exists() and all(p.exists() for p in LISTS):
+        return False
+    print(f"SKIP: {SHARED / 'bench'} or the CSL/UN snapshots in {SHARED / 'data'} are missing")
+    return True
+
+
+def vendor_file(rows: int) -> Path:
+    """The vendor file of ``rows`` rows in bench/out, built the first time."""
+    OUT.mkdir(exist_ok=True)
+    source = OUT / f"vendors-{rows}.csv"
+    if not source.exists():
+        build_file(source, rows)
+    return source
+
+
 class Sampler(threading.Thread):
     """Peak RSS (every 0.5 s) and PSS (every 5 s: reading smaps is itself costly) of a process
     and its children, and the parent's CPU time."""
@@ -143,8 +160,7 @@ def main() -> int:
     parser.add_argument("--dask", type=int, nargs="*", default=None, metavar="WORKERS",
                         help="also run --engine dask on a LocalCluster of each number of worker processes")
     args = parser.parse_args()
-    if not (SHARED / "bench" / "queries_dev.csv").exists() or not all(p.exists() for p in LISTS):
-        print(f"SKIP: {SHARED / 'bench'} or the CSL/UN snapshots in {SHARED / 'data'} are missing")
+    if inputs_missing():
         return 0
     OUT.mkdir(exist_ok=True)
     source = OUT / f"vendors-{args.rows}.csv"

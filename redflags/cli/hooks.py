@@ -73,9 +73,9 @@ def hooks_rotate(obj: Context, hook_id: int, drop_old: bool) -> None:
 @click.pass_obj
 def hooks_test(obj: Context, hook_id: int) -> None:
     """Send a signed ping now."""
-    from redflags.monitor import test_hook
+    from redflags.monitor import ping_hook
 
-    result = test_hook(obj.store, hook_id)
+    result = ping_hook(obj.store, hook_id)
     if not result["ok"]:
         raise click.ClickException(f"{result['url']}: {result['error']}")
     err.print(f"{result['url']}: HTTP {result['status']}", highlight=False)

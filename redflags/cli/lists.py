@@ -1,7 +1,5 @@
 """``redflags lists``: load, update and inspect the lists; link and unlink their records."""
 
-import getpass
-import socket
 from collections import Counter
 from contextlib import nullcontext
 from pathlib import Path
@@ -232,12 +230,7 @@ def lists_issues(obj: Context, dataset: str, version: int | None, as_json: bool)
 def _actor(given: str | None) -> str:
     from redflags import settings
 
-    if given or settings.ACTOR:
-        return given or settings.ACTOR
-    try:
-        return f"{getpass.getuser()}@{socket.gethostname()}"
-    except (KeyError, OSError):
-        return "unknown"
+    return given or settings.actor()
 
 
 def _judge(obj: Context, left: str, right: str, judgement: str, by: str | None, reason: str) -> None:
@@ -262,7 +255,7 @@ def _judge(obj: Context, left: str, right: str, judgement: str, by: str | None, 
 @lists.command("link")
 @click.argument("left")
 @click.argument("right")
-@click.option("--by", default=None, help="Who judges (default: user@host).")
+@click.option("--by", default=None, help="Who judges (default: --actor, $REDFLAGS_ACTOR, the OS user).")
 @click.option("--reason", default="", help="Why, for the audit trail.")
 @click.pass_obj
 def lists_link(obj: Context, left: str, right: str, by: str | None, reason: str) -> None:
@@ -274,7 +267,7 @@ def lists_link(obj: Context, left: str, right: str, by: str | None, reason: str)
 @lists.command("unlink")
 @click.argument("left")
 @click.argument("right")
-@click.option("--by", default=None, help="Who judges (default: user@host).")
+@click.option("--by", default=None, help="Who judges (default: --actor, $REDFLAGS_ACTOR, the OS user).")
 @click.option("--reason", default="", help="Why, for the audit trail.")
 @click.pass_obj
 def lists_unlink(obj: Context, left: str, right: str, by: str | None, reason: str) -> None:

@@ -7,7 +7,7 @@ Works on a ``Store``, without HTTP or click.
 """
 
 from redflags.monitor.events import EVENT_KINDS, emit
-from redflags.monitor.hooks import add_hook, deliver_pending, deliveries, hooks, remove_hook, sign, test_hook
+from redflags.monitor.hooks import add_hook, deliver_pending, deliveries, hooks, ping_hook, remove_hook, sign
 
 __all__ = ["EVENT_KINDS", "add_hook", "deliver_pending", "deliveries", "emit", "hooks", "remove_hook", "sign",
-           "test_hook"]
+           "ping_hook"]

@@ -218,7 +218,7 @@ def _post(client: Any, hook: Any, kind: str, delivery_id: int, body: bytes) -> t
     return response.status_code, f"HTTP {response.status_code}"
 
 
-def test_hook(store: Any, hook_id: int, client: Any = None) -> dict[str, Any]:
+def ping_hook(store: Any, hook_id: int, client: Any = None) -> dict[str, Any]:
     """Send a signed ``ping`` now (not queued, not retried): whether the receiver answers 2xx."""
     import httpx
 

@@ -21,12 +21,12 @@ def party_fingerprint(query: dict[str, Any]) -> str:
     return sha256_hex(canonical(screened(query)))
 
 
-def party_key(source: str, input_id: Any, query: dict[str, Any]) -> str:
-    """The input's own id within its portfolio or file; else the hash of what was screened (the
-    same party in any file without ids is one party). (``Recorder._parties`` inlines it.)"""
+def party_key(source: str, input_id: Any, fingerprint: str) -> str:
+    """The input's own id within its portfolio or file; else the hash of what was screened
+    (``fingerprint``: the same party in any file without ids is one party)."""
     if input_id is not None and str(input_id).strip():
         return f"{source}/{str(input_id).strip()}"[:400]
-    return "sha256:" + party_fingerprint(query)
+    return "sha256:" + fingerprint
 
 
 def listed_fingerprint(records: dict[str, str]) -> str:

@@ -17,7 +17,7 @@ from redflags.audit.chain import audited, canonical, sha256_hex
 from redflags.audit.records import batch_hash, iso, now, screening_hash
 from redflags.review.changes import since_decision
 from redflags.review.config import get_config
-from redflags.review.fingerprint import listed_fingerprint, screened
+from redflags.review.fingerprint import listed_fingerprint, party_key, screened
 from redflags.store import tables as t
 
 ALERTING = ("open", "true_match", "escalated")
@@ -183,9 +183,7 @@ class Recorder:
         for item in items:
             props = screened(item.query or {})
             fp = sha256_hex(canonical(props))
-            key = f"{self.source}/{str(item.input_id).strip()}"[:400] \
-                if item.input_id is not None and str(item.input_id).strip() else "sha256:" + fp
-            wanted.append((key, fp, props, item))
+            wanted.append((party_key(self.source, item.input_id, fp), fp, props, item))
         known = {key: [pid, fp] for pid, key, fp in conn.execute(
             sa.select(p.c.id, p.c.key, p.c.fingerprint).where(p.c.key.in_(sorted({w[0] for w in wanted}))))}
         new: dict[str, dict[str, Any]] = {}

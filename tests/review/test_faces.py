@@ -80,6 +80,9 @@ def test_analyst_walkthrough_on_the_command_line(loaded: Any, tmp_path: Path) ->
         conn.execute(t.audit_log.update().where(t.audit_log.c.seq == 2).values(actor="mallory"))
     broken = cli(loaded, "audit", "verify")
     assert broken.exit_code == 1 and "entry 2" in broken.output and "altered" in broken.output
+    cert = tmp_path / "after.html"
+    assert cli(loaded, "certificate", "vendors.csv/V3", "-o", str(cert)).exit_code == 0
+    assert "did <b>not</b> verify" in cert.read_text(encoding="utf-8")
 
 
 def test_four_eyes_on_the_command_line(loaded: Any, tmp_path: Path) -> None:

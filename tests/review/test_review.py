@@ -235,3 +235,16 @@ def test_kill_9_while_screening_and_deciding_leaves_everything_consistent(any_st
                                    .where(t.audit_log.c.action == "alert.decided")).scalar_one()
         assert decided == count(store, t.decisions) == entries
         assert count(store, t.screenings) == count(store, t.alerts)
+
+
+def test_a_party_without_an_id_is_the_hash_of_what_was_screened(loaded: Any) -> None:
+    query = {"names": ["Arimero Holdings", "Arimero"], "schema": "Company", "countries": ["cy"]}
+    reordered = {**query, "names": ["Arimero", "Arimero Holdings"]}
+    first = record_match(loaded, query, [hit(0.9)], "a.csv", None, "api", "us_csl:1", "t")[1][0]["review"]["alert"]
+    again = record_match(loaded, reordered, [hit(0.9)], "b.csv", "", "api", "us_csl:1", "t")[1][0]["review"]["alert"]
+    assert again == first  # the same properties, in another file and order: the same party
+    other = {**query, "countries": ["ru"]}
+    assert record_match(loaded, other, [hit(0.9)], "a.csv", None, "api", "us_csl:1", "t")[1][0]["review"]["alert"] \
+        != first
+    (key,) = {a["party"]["key"] for a in list_alerts(loaded) if a["id"] == first}
+    assert key.startswith("sha256:") and len(key) == 7 + 64
