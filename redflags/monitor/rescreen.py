@@ -98,7 +98,8 @@ def _mark_done(store: Any, portfolio: str, active: dict[str, dict[str, Any]], ma
         conn.execute(r.update().where(r.c.portfolio == portfolio, r.c.version_id.in_(
             [i["version"] for i in active.values()])).values(status="done", matcher=matcher, finished_at=at))
         missing = [{"portfolio": portfolio, "dataset": ds, "version_id": i["version"], "matcher": matcher,
-                    "kind": "full", "status": "done", "counts": {"full_rescreen_recorded_with": counts["dataset"]}, "started_at": at,
+                    "kind": "full", "status": "done", "counts": {"full_rescreen_recorded_with": counts["dataset"]},
+                    "started_at": at,
                     "finished_at": at} for ds, i in active.items() if i["version"] not in have]
         if missing:
             conn.execute(r.insert(), missing)
