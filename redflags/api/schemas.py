@@ -4,6 +4,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+SQL_INT_MAX = 2**63 - 1
+"""The largest integer SQLite and PostgreSQL BIGINT columns hold: bounds every integer parameter."""
+
 
 class EntityExample(BaseModel):
     id: str | None = Field(None, examples=["my-entity-id"])
@@ -72,8 +75,9 @@ class DecisionRequest(BaseModel):
     decision: Literal["false_positive", "true_match", "escalated"]
     reason: str = Field(..., max_length=60, examples=["different_entity"])
     comment: str | None = Field(None, max_length=10_000)
-    version: int = Field(..., ge=1, description="The alert's version you reviewed (from GET /alerts/{id}); a "
-                         "decision on an alert that changed since is refused with 409.")
+    version: int = Field(..., ge=1, le=SQL_INT_MAX,
+                         description="The alert's version you reviewed (from GET /alerts/{id}); a decision on an "
+                         "alert that changed since is refused with 409.")
 
 
 class ConfigValue(BaseModel):

@@ -5,11 +5,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from redflags.api.deps import holder, key_actor, require, store
-from redflags.api.schemas import UpdateRequest
+from redflags.api.schemas import SQL_INT_MAX, UpdateRequest
 
 router = APIRouter(tags=["Lists"])
 
-SQL_INT_MAX = 2**63 - 1
 """The widest integer SQLite and PostgreSQL bigint columns hold; larger ids are refused with 400."""
 
 

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from redflags.api.deps import json_bytes, key_actor, require, store
 from redflags.api.errors import ErrorResponse
-from redflags.api.schemas import ConfigValue, DecisionRequest
+from redflags.api.schemas import SQL_INT_MAX, ConfigValue, DecisionRequest
 
 router = APIRouter(tags=["Review"])
 STATUS_PATTERN = "^(open|true_match|false_positive|escalated|review_required|delisted)$"
@@ -66,7 +66,7 @@ async def approve(request: Request, alert_id: AlertId, key: Annotated[dict[str, 
 def audit(request: Request, since: Annotated[str | None, Query(max_length=40)] = None,
           until: Annotated[str | None, Query(max_length=40)] = None,
           action: Annotated[str | None, Query(max_length=60)] = None,
-          after: Annotated[int, Query(ge=0, description="Entries after this sequence number.")] = 0,
+          after: Annotated[int, Query(ge=0, le=SQL_INT_MAX, description="Entries after this sequence number.")] = 0,
           limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> Any:
     """Entries of the audit log in sequence order."""
     from redflags.audit.export import entries
