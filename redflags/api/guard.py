@@ -101,7 +101,7 @@ class Guard:
                 status = message["status"]
             await send(message)
 
-        most = settings.API_MAX_UPLOAD if scope["path"] == "/screen" or scope["path"].startswith("/portfolios/") \
+        most = settings.API_MAX_UPLOAD if scope["path"] in ("/screen", "/scan") or scope["path"].startswith("/portfolios/") \
             else settings.API_MAX_BODY
         too_large = f"request body over {most:,} bytes"
         received, body_done = 0, False

@@ -10,9 +10,10 @@ import multiprocessing as mp
 import os
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -25,6 +26,7 @@ HISTOGRAM_BINS = 20
 
 Row = tuple[int, dict[str, Any], str | None]
 """(row number, input values, read error)"""
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -122,8 +124,8 @@ def chunked(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
         yield chunk
 
 
-def in_order(submit: Callable[[list[Row]], Any], result: Callable[[Any], tuple[bytes, Stats]],
-             chunks: Iterable[list[Row]], window: int) -> Iterator[tuple[bytes, Stats]]:
+def in_order(submit: Callable[[Any], Any], result: Callable[[Any], T], chunks: Iterable[Any],
+             window: int) -> Iterator[T]:
     """Submit chunks with at most ``window`` in flight; yield their results in input order."""
     pending: deque[Any] = deque()
     for chunk in chunks:
@@ -180,8 +182,9 @@ _WORKER_STATE: dict[str, Any] = {}
 cache of queries seen) of the current run's parameters."""
 
 
-def dask_chunk(rows: list[Row], store_url: str, versions: str, params: Params) -> tuple[bytes, Stats]:
-    """Runs on a Dask worker: builds the index once per worker process, then screens."""
+def worker_screener(store_url: str, versions: str) -> Screener:
+    """On a Dask worker: the screener of the store's lists, built once per worker process; an
+    error if the store's active versions are no longer ``versions``."""
     from redflags.store import open_store
 
     key = (store_url, versions)
@@ -196,9 +199,16 @@ def dask_chunk(rows: list[Row], store_url: str, versions: str, params: Params) -
             _WORKER_STATE.update(key=key, screener=Screener.from_store(store))
         finally:
             store.close()
+    screener: Screener = _WORKER_STATE["screener"]
+    return screener
+
+
+def dask_chunk(rows: list[Row], store_url: str, versions: str, params: Params) -> tuple[bytes, Stats]:
+    """Runs on a Dask worker: builds the index once per worker process, then screens."""
+    screener = worker_screener(store_url, versions)
     chunker = _WORKER_STATE.get("chunker")
     if chunker is None or chunker.params != params:
-        chunker = _WORKER_STATE["chunker"] = ChunkScreener(_WORKER_STATE["screener"], params)
+        chunker = _WORKER_STATE["chunker"] = ChunkScreener(screener, params)
     return chunker.screen_chunk(rows)
 
 
@@ -206,9 +216,9 @@ def versions_key(active: dict[str, dict[str, Any]]) -> str:
     return ",".join(f"{name}:{info['version']}" for name, info in sorted(active.items()))
 
 
-def run_dask(scheduler: str | Any, store_url: str, versions: str, params: Params,
-             chunks: Iterable[list[Row]]) -> Iterator[tuple[bytes, Stats]]:
-    """Chunks go to the workers of an existing cluster (an address, or a ``Client``)."""
+@contextmanager
+def dask_client(scheduler: str | Any, store_url: str) -> Iterator[Any]:
+    """A client of an existing cluster (an address, or a ``Client`` used as it is)."""
     try:
         from dask.distributed import Client
     except ImportError as exc:
@@ -221,10 +231,21 @@ def run_dask(scheduler: str | Any, store_url: str, versions: str, params: Params
     except OSError as exc:
         raise RedflagsError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
     try:
-        nworkers = max(len(client.scheduler_info().get("workers", {})), 1)
-        yield from in_order(
-            lambda c: client.submit(dask_chunk, c, store_url, versions, params, pure=False),
-            lambda f: f.result(), chunks, window=nworkers * 4)
+        yield client
     finally:
         if own:
             client.close()
+
+
+def dask_map(client: Any, func: Callable[..., T], items: Iterable[Any], *args: Any) -> Iterator[T]:
+    """``func(item, *args)`` of each item on the cluster's workers, in order, a few per worker in flight."""
+    nworkers = max(len(client.scheduler_info().get("workers", {})), 1)
+    return in_order(lambda item: client.submit(func, item, *args, pure=False), lambda f: f.result(), items,
+                    window=nworkers * 4)
+
+
+def run_dask(scheduler: str | Any, store_url: str, versions: str, params: Params,
+             chunks: Iterable[list[Row]]) -> Iterator[tuple[bytes, Stats]]:
+    """Chunks go to the workers of an existing cluster (an address, or a ``Client``)."""
+    with dask_client(scheduler, store_url) as client:
+        yield from dask_map(client, dask_chunk, chunks, store_url, versions, params)

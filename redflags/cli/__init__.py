@@ -15,6 +15,7 @@ from redflags.cli.keys import keys
 from redflags.cli.lists import lists
 from redflags.cli.match import compare_cmd, match_cmd
 from redflags.cli.review import alerts, certificate_cmd, config_cmd
+from redflags.cli.scan import scan_cmd
 from redflags.cli.screen import runs_cmd, screen_cmd
 from redflags.cli.serve import serve
 from redflags.cli.watch import monitor_cmd, watch_cmd
@@ -36,7 +37,7 @@ def main(ctx: click.Context, db: str | None, actor: str | None, verbose: bool) -
 
 
 for command in (lists, entity, match_cmd, compare_cmd, screen_cmd, runs_cmd, alerts, certificate_cmd, audit,
-                config_cmd, watch_cmd, monitor_cmd, hooks_cmd, keys, serve):
+                config_cmd, watch_cmd, monitor_cmd, hooks_cmd, scan_cmd, keys, serve):
     main.add_command(command)
 
 __all__ = ["main", "run", "settings"]

@@ -97,15 +97,20 @@ def watch_remove(obj: Context, portfolio: str) -> None:
 @click.option("--once", is_flag=True, help="One round, then exit (for cron, a systemd timer, a CronJob).")
 @click.option("--every", default="6h", show_default=True, help="Time between rounds: 30m, 6h, 1d.")
 @click.option("--update/--no-update", default=True, show_default=True, help="Fetch the lists first.")
+@click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help="Where parties are screened: local processes, or the workers of a Dask cluster.")
+@click.option("--scheduler", default=None, help="Dask scheduler address (with --engine dask).")
 @click.pass_obj
-def monitor_cmd(obj: Context, once: bool, every: str, update: bool) -> None:
+def monitor_cmd(obj: Context, once: bool, every: str, update: bool, engine: str, scheduler: str | None) -> None:
     """Update the lists, re-screen the portfolios against what changed, deliver the events."""
     from redflags.monitor.loop import parse_every, run_round, single
 
     seconds = parse_every(every)
+    if engine == "dask" and not scheduler:
+        raise click.UsageError("--engine dask needs --scheduler")
     with single():
         while True:
-            report = run_round(obj.store, obj.actor, update)
+            report = run_round(obj.store, obj.actor, update, scheduler if engine == "dask" else None)
             for line in report["lines"]:
                 err.print(line, highlight=False, markup=False)
             if once:

@@ -51,6 +51,8 @@ class Segment:
     arrays: dict[str, np.ndarray]
     meta: dict[str, Any] = field(default_factory=dict)
     """``seed`` (of the fingerprints), ``parties``, ``records``, ``merged``: see ``build``."""
+    folder: Path | None = None
+    """Where it was opened from (what is derived from it, e.g. the scanner's patterns, is kept there too)."""
 
     def write(self, folder: Path) -> None:
         """Every array to ``folder``, synced, then the manifest: a reader sees all or nothing."""
@@ -108,7 +110,7 @@ class Segment:
             if array.dtype != np.dtype(dtype) or array.ndim != 1:
                 raise Damaged(f"{path}: {array.dtype}[{array.ndim}] instead of {np.dtype(dtype)}[1]")
             arrays[name] = array
-        segment = cls(arrays, manifest.get("meta") or {})
+        segment = cls(arrays, manifest.get("meta") or {}, folder)
         segment.check()
         return segment
 

@@ -31,7 +31,7 @@ def single() -> Iterator[None]:
         yield
 
 
-def run_round(store: Any, actor: str, update: bool = True) -> dict[str, Any]:
+def run_round(store: Any, actor: str, update: bool = True, scheduler: Any = None) -> dict[str, Any]:
     from redflags.monitor.hooks import deliver_pending
     from redflags.monitor.rescreen import rescreen
 
@@ -44,7 +44,7 @@ def run_round(store: Any, actor: str, update: bool = True) -> dict[str, Any]:
                 lines.append(f"update {result.source}: {result.status}")
         except RedflagsError as exc:
             lines.append(f"update failed: {exc}")
-    done = rescreen(store, actor)
+    done = rescreen(store, actor, scheduler=scheduler)
     lines.extend(rescreen_lines(done))
     counts = deliver_pending(store)
     lines.append("deliveries: " + ", ".join(f"{n:,} {k}" for k, n in counts.items()))

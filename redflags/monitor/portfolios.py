@@ -24,6 +24,7 @@ def watch(store: Any, source: str | Path, portfolio: str, options: Any, actor: s
     """Screen ``source`` into ``portfolio``; return what changed (added, updated, retired...)."""
     from redflags.batch import screen_file
     from redflags.monitor.rescreen import mark_baseline
+    from redflags.monitor.reverse import portfolio_index
 
     name = portfolio.strip()
     if not name or "/" in name:
@@ -69,6 +70,7 @@ def watch(store: Any, source: str | Path, portfolio: str, options: Any, actor: s
                 {k: v for k, v in counts.items() if k != "alerts"})
         if exists is None:
             mark_baseline(conn, name, store.active_versions())
+    portfolio_index(store, name)  # built now, so that a list change finds it ready
     return counts
 
 
@@ -101,6 +103,8 @@ def portfolios(store: Any) -> list[dict[str, Any]]:
 
 def remove(store: Any, name: str, actor: str) -> int:
     """Stop watching a portfolio: its parties, screenings, alerts and decisions stay on record."""
+    from redflags.monitor.reverse import drop_index
+
     with audited(store.engine) as log:
         conn = log.conn
         if conn.execute(sa.select(t.portfolios.c.name).where(t.portfolios.c.name == name)).first() is None:
@@ -111,4 +115,5 @@ def remove(store: Any, name: str, actor: str) -> int:
         conn.execute(t.watched.delete().where(t.watched.c.portfolio == name))
         conn.execute(t.portfolios.delete().where(t.portfolios.c.name == name))
         log.add("portfolio.removed", f"portfolio:{name}", actor, {"parties": count})
+    drop_index(name)
     return int(count)

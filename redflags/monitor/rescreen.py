@@ -12,20 +12,16 @@ portfolio is screened instead. Each (portfolio, version) is processed once: its 
 already recorded (the review's run/row idempotence) instead of recording them twice.
 """
 
-import hashlib
 import logging
 import os
-import shutil
 import time
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from redflags import settings
 from redflags.audit.chain import audited
 from redflags.audit.records import decision_hash, now
 from redflags.store import owner as owners
@@ -33,14 +29,9 @@ from redflags.store import tables as t
 
 log = logging.getLogger(__name__)
 
-REVERSE_TOP = 30
-"""As many parties per changed record as a screening scores candidates per query."""
-REVERSE_CLOSENESS = 70
-"""Beyond those, how near (0-100) a party's name must be to one of the record's, word for word or
-without spaces, for the party to be screened."""
-REVERSE_LIMIT = 5000
-"""Most watched parties one changed record may send to be screened (and scored to find them)."""
 BATCH = 250
+CHUNK = 20_000
+"""Parties read from the store at a time (a whole portfolio is never held in memory)."""
 
 
 def mark_baseline(conn: Connection, portfolio: str, active: dict[str, dict[str, Any]]) -> None:
@@ -54,14 +45,25 @@ def mark_baseline(conn: Connection, portfolio: str, active: dict[str, dict[str, 
         for ds, info in active.items()])
 
 
-def rescreen(store: Any, actor: str = "monitor", portfolio: str | None = None) -> list[dict[str, Any]]:
-    """Process every (portfolio, active version) not processed yet; what each did."""
+def rescreen(store: Any, actor: str = "monitor", portfolio: str | None = None,
+             scheduler: Any = None) -> list[dict[str, Any]]:
+    """Process every (portfolio, active version) not processed yet; what each did. With a Dask
+    ``scheduler`` (an address or a client) the parties are screened on its workers."""
+    from redflags.batch.engine import dask_client
+
+    names = [portfolio] if portfolio else [p for (p,) in _rows(store, sa.select(t.portfolios.c.name))]
+    if not names:
+        return []
+    if scheduler is None:
+        return _rescreen(store, actor, names, None)
+    with dask_client(scheduler, store.url) as client:
+        return _rescreen(store, actor, names, client)
+
+
+def _rescreen(store: Any, actor: str, names: list[str], client: Any) -> list[dict[str, Any]]:
     from redflags.index.persist import matcher_version
 
     done: list[dict[str, Any]] = []
-    names = [portfolio] if portfolio else [p for (p,) in _rows(store, sa.select(t.portfolios.c.name))]
-    if not names:
-        return done
     active = store.active_versions()
     matcher = matcher_version()
     for name in names:
@@ -80,7 +82,8 @@ def rescreen(store: Any, actor: str = "monitor", portfolio: str | None = None) -
             previous = max((r["version_id"] for r in mine if r["status"] == "done" and r["version_id"] != version),
                            default=None)
             try:
-                done.append(_process(store, name, dataset, version, previous, matcher, kind, actor, current))
+                done.append(_process(store, name, dataset, version, previous, matcher, kind, actor, current,
+                                     client))
             except sa.exc.IntegrityError:
                 continue  # another process started it a moment ago
             if kind == "full":  # the whole portfolio was screened against every list: every version is done
@@ -112,7 +115,7 @@ def _rows(store: Any, query: Any, mappings: bool = False) -> list[Any]:
 
 
 def _process(store: Any, portfolio: str, dataset: str, version: int, previous: int | None, matcher: str,
-             kind: str, actor: str, current: dict[str, Any] | None) -> dict[str, Any]:
+             kind: str, actor: str, current: dict[str, Any] | None, client: Any = None) -> dict[str, Any]:
     from redflags.batch.engine import versions_key
     from redflags.review.record import Item, Recorder
     from redflags.screen.api import screener_for
@@ -121,26 +124,28 @@ def _process(store: Any, portfolio: str, dataset: str, version: int, previous: i
     screener = screener_for(store)
     changed, removed = (_changes(store, dataset, previous, version) if kind == "changes" and previous is not None
                         else (None, []))
-    parties = _watched(store, portfolio)
-    if changed is None:  # the whole portfolio
-        wanted = sorted(parties)
-    else:
-        wanted = sorted(_reverse(store, portfolio, parties, changed, screener.index))
-    recorder = Recorder(store, portfolio, actor, versions_key(store.active_versions()), matcher, f"m{run_id}",
-                        resumed=True)
+    wanted = _watched_ids(store, portfolio)
+    if changed is not None:  # the change, not the whole portfolio
+        wanted = sorted(set(wanted) & _concerned(store, portfolio, changed, screener.index))
+    versions = versions_key(store.active_versions())
+    recorder = Recorder(store, portfolio, actor, versions, matcher, f"m{run_id}", resumed=True)
+    dask = None if client is None else (client, store.url, versions)
     opened = review = suppressed = 0
-    batches = [[(pid, parties[pid][0]) for pid in wanted[start:start + BATCH]] for start in range(0, len(wanted), BATCH)]
-    for batch, hits_of in zip(batches, _screened(screener, batches), strict=True):
-        items = []
-        for (pid, props), hits in zip(batch, hits_of, strict=True):
-            key = parties[pid][1]
-            status = "alert" if any(h["match"] for h in hits) else "clear"
-            input_id = key.split("/", 1)[1] if "/" in key else None
-            items.append(Item(pid, input_id, props, status, hits))
-        for status, _hits in recorder.record(items):
-            opened += status == "alert"
-            review += status == "review_required"
-            suppressed += status == "suppressed"
+    for start in range(0, len(wanted), CHUNK):
+        parties = _properties(store, wanted[start:start + CHUNK])
+        ids = [pid for pid in wanted[start:start + CHUNK] if pid in parties]
+        batches = [[(pid, parties[pid][0]) for pid in ids[at:at + BATCH]] for at in range(0, len(ids), BATCH)]
+        for batch, hits_of in zip(batches, _screened(screener, batches, dask), strict=True):
+            items = []
+            for (pid, props), hits in zip(batch, hits_of, strict=True):
+                key = parties[pid][1]
+                status = "alert" if any(h["match"] for h in hits) else "clear"
+                input_id = key.split("/", 1)[1] if "/" in key else None
+                items.append(Item(pid, input_id, props, status, hits))
+            for status, _hits in recorder.record(items):
+                opened += status == "alert"
+                review += status == "review_required"
+                suppressed += status == "suppressed"
     closed = _close_delisted(store, removed, screener, actor) if removed else 0
     counts = {"changed_records": None if changed is None else len(changed), "removed_records": len(removed),
               "parties_screened": len(wanted), "alert_rows": opened, "review_required": review,
@@ -167,11 +172,28 @@ def _screen_batch(batch: list[tuple[int, dict[str, Any]]]) -> list[list[dict[str
     return out
 
 
-def _screened(screener: Any, batches: list[list[tuple[int, dict[str, Any]]]]) -> Iterator[list[list[dict[str, Any]]]]:
+def _dask_batch(batch: list[tuple[int, dict[str, Any]]], store_url: str, versions: str) -> list[list[dict[str, Any]]]:
+    """Runs on a Dask worker (its screener built once per worker process)."""
+    from redflags.batch.engine import worker_screener
+
+    global _SCREENER
+    _SCREENER = worker_screener(store_url, versions)
+    return _screen_batch(batch)
+
+
+def _screened(screener: Any, batches: list[list[tuple[int, dict[str, Any]]]],
+              dask: tuple[Any, str, str] | None = None) -> Iterator[list[list[dict[str, Any]]]]:
     """The hits of each batch of parties, in order: in forked processes sharing the mapped index
-    when there are many (the parent records while they screen)."""
+    when there are many (the parent records while they screen), or on the workers of a Dask
+    cluster (``dask``: its client, the store's URL and the active versions)."""
     import multiprocessing as mp
 
+    if dask is not None and len(batches) > 1:
+        from redflags.batch.engine import dask_map
+
+        client, url, versions = dask
+        yield from dask_map(client, _dask_batch, batches, url, versions)
+        return
     global _SCREENER
     _SCREENER = screener
     try:
@@ -220,130 +242,47 @@ def _changes(store: Any, dataset: str, previous: int, version: int) -> tuple[lis
     return changed, removed
 
 
-def _watched(store: Any, portfolio: str) -> dict[int, tuple[dict[str, Any], str]]:
-    w, p = t.watched, t.parties
+def _watched_ids(store: Any, portfolio: str) -> list[int]:
+    w = t.watched
     with store.engine.connect() as conn:
-        return {pid: (props or {}, key) for pid, props, key in conn.execution_options(yield_per=5000).execute(
-            sa.select(p.c.id, p.c.properties, p.c.key).join(w, w.c.party_id == p.c.id)
-            .where(w.c.portfolio == portfolio, w.c.retired_at.is_(None)))}
+        return sorted(conn.execute(sa.select(w.c.party_id).where(w.c.portfolio == portfolio,
+                                                                  w.c.retired_at.is_(None))).scalars())
 
 
-def _reverse(store: Any, portfolio: str, parties: dict[int, tuple[dict[str, Any], str]],
-             records: list[dict[str, Any]], lists: Any) -> set[int]:
-    """The watched parties a changed record could concern: those the index of the portfolio's
-    parties retrieves for the record's names and identifiers by the keys (words, pinyin, glosses,
-    sounds) that would retrieve the record in a screening: keys too common in the lists' index
-    (``lists``) retrieve nothing there, so they are not looked up here either; a key common in
-    the portfolio still counts (every vendor called "Brightstar" is screened when a Brightstar
-    is listed). The parties are then screened the usual way: this decides who is looked at,
-    never what a hit scores."""
-    from redflags.index.keys import name_keys
-    from redflags.screen.screen import make_query
+def _properties(store: Any, ids: list[int]) -> dict[int, tuple[dict[str, Any], str]]:
+    """Screened properties and key of the parties ``ids``."""
+    p = t.parties
+    out: dict[int, tuple[dict[str, Any], str]] = {}
+    with store.engine.connect() as conn:
+        for start in range(0, len(ids), 900):
+            out.update((pid, (props or {}, key)) for pid, props, key in conn.execute(
+                sa.select(p.c.id, p.c.properties, p.c.key).where(p.c.id.in_(ids[start:start + 900]))))
+    return out
 
-    if not records or not parties:
+
+def _concerned(store: Any, portfolio: str, changed: list[dict[str, Any]], lists: Any) -> set[int]:
+    """The watched parties a change could concern: those the portfolio's index finds near a
+    changed record, and those with an alert on the listed party of one (a cleared alert whose
+    listed record changed needs review, whatever the names now score)."""
+    from redflags.match.logic import THRESHOLD
+    from redflags.monitor.reverse import concerned, portfolio_index
+
+    if not changed:
         return set()
-    index = portfolio_index(portfolio, parties)
-    found: set[int] = set()
-    for record in records:
-        props = record.get("properties") or {}
-        names = [*props.get("name", []), *props.get("alias", []), *props.get("previousName", []),
-                 *props.get("weakAlias", [])]
-        if not names:
-            continue
-        identifiers = [i for p in ("registrationNumber", "idNumber", "taxNumber", "leiCode", "imoNumber", "uscCode")
-                       for i in props.get(p, [])]
-        query = make_query(names[:50], record.get("schema"), identifiers=identifiers)
-        common = lists.common_keys({k for form in query.forms for k in name_keys(form)})
-        retrieved = index.candidates(query.forms, query.identifiers, limit=REVERSE_LIMIT, skip=common, grams=False,
-                                     typos=True)
-        for number in close_enough(index, query, retrieved):
-            found.add(int(index.entity(number).id[1:]))
+    found = concerned(portfolio_index(store, portfolio), changed, lists, THRESHOLD)
+    listed = set()
+    for record in changed:
+        number = lists.number(record["id"])
+        if number is not None:
+            listed.add(lists.entity(number).id)
+    a, w = t.alerts, t.watched
+    ordered = sorted(listed)
+    with store.engine.connect() as conn:
+        for start in range(0, len(ordered), 900):
+            found.update(conn.execute(sa.select(a.c.party_id).join(w, w.c.party_id == a.c.party_id).where(
+                w.c.portfolio == portfolio, w.c.retired_at.is_(None),
+                a.c.listed_id.in_(ordered[start:start + 900]))).scalars())
     return found
-
-
-def close_enough(index: Any, query: Any, retrieved: list[tuple[int, float]]) -> list[int]:
-    """The best ``REVERSE_TOP`` retrieved (what a screening would have scored), and every other
-    one whose name is, character for character, near one of the record's (the screen a
-    screening applies to its candidates before aligning words)."""
-    from rapidfuzz import fuzz, process
-
-    from redflags.match.features import closeness_all
-
-    keep = [number for number, _score in retrieved[:REVERSE_TOP]]
-    rest = retrieved[REVERSE_TOP:]
-    if not rest:
-        return keep
-    bounds: list[tuple[int, int]] = []
-    texts: list[str] = []
-    for number, _score in rest:
-        names = index.texts(number)
-        bounds.append((len(texts), len(texts) + len(names)))
-        texts.extend(names)
-    screens = [closeness_all(form, texts) for form in query.forms]
-    # the same without spaces: a word the record splits ("SCWorx" -> "scw orx") or glues
-    glued = [t.replace(" ", "") for t in texts]
-    for form in query.forms:
-        screens.append([v for _t, v, _i in sorted(process.extract("".join(form.words), glued, scorer=fuzz.ratio,
-                                                                   limit=None), key=lambda x: x[2])])
-    for (number, _score), (start, end) in zip(rest, bounds, strict=True):
-        if any(max(values[start:end], default=0.0) >= REVERSE_CLOSENESS for values in screens):
-            keep.append(number)
-    return keep
-
-
-def _party_records(parties: dict[int, tuple[dict[str, Any], str]]) -> Iterator[dict[str, Any]]:
-    for pid, (props, key) in parties.items():
-        names = props.get("names") or []
-        if not names:
-            continue
-        yield {"id": f"p{pid}", "dataset": "portfolio", "schema": props.get("schema") or "LegalEntity",
-               "caption": names[0], "lists": [], "sanctions": [], "identifiers": [], "source_id": key,
-               "properties": {"name": names, "country": [c.lower() for c in props.get("countries") or []],
-                              "birthDate": props.get("birth_dates") or []}}
-
-
-def portfolio_index(portfolio: str, parties: dict[int, tuple[dict[str, Any], str]]) -> Any:
-    """The index of a portfolio's watched parties: built once per set of parties (and matcher),
-    kept on disk and mapped like the lists' index."""
-    from redflags.index.blocker import Index
-    from redflags.index.build import build
-    from redflags.index.persist import matcher_version
-    from redflags.index.segment import Damaged, Segment
-
-    digest = hashlib.sha256(f"{portfolio}\n{matcher_version()}".encode())
-    for pid in sorted(parties):
-        digest.update(f"{pid}:{parties[pid][0].get('names')}:{parties[pid][0].get('countries')}\n".encode())
-    key = digest.hexdigest()[:24]
-    root = settings.HOME / "portfolio-index"
-    folder = root / key
-    try:
-        return Index(Segment.open(folder))
-    except Damaged:
-        pass
-    start = time.perf_counter()
-    segment = build(_party_records(parties), workers=os.cpu_count() or 1, keep_common=True)
-    tmp = root / f".build-{key}-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    root.mkdir(parents=True, exist_ok=True)
-    segment.write(tmp)
-    if folder.exists():
-        shutil.rmtree(tmp, ignore_errors=True)
-    else:
-        os.rename(tmp, folder)
-    for old in root.iterdir():  # one index per portfolio state is enough: drop those of other states
-        if old.is_dir() and old.name != key and not old.name.startswith(".") and _owner(old) == portfolio:
-            shutil.rmtree(old, ignore_errors=True)
-    (folder / "portfolio").write_text(portfolio, encoding="utf-8")
-    log.info("index of %s watched parties of %s built in %.1f s", f"{len(parties):,}", portfolio,
-             time.perf_counter() - start)
-    return Index(Segment.open(folder))
-
-
-def _owner(folder: Path) -> str | None:
-    try:
-        return (folder / "portfolio").read_text(encoding="utf-8")
-    except OSError:
-        return None
 
 
 def _close_delisted(store: Any, removed: Iterable[str], screener: Any, actor: str) -> int:

@@ -96,3 +96,61 @@ def test_watch_and_monitor_on_the_command_line(loaded: Any, fixture_path: Any, t
     listed = runner.invoke(main, ["--db", loaded.url, "watch", "list"])
     assert "suppliers" in listed.output and "changes" in listed.output
     assert runner.invoke(main, ["--db", loaded.url, "watch", "remove", "suppliers"]).exit_code == 0
+
+
+def test_a_change_concerns_the_vendors_it_could_name_and_no_others(loaded: Any, tmp_path: Path) -> None:
+    from redflags.match.logic import THRESHOLD
+    from redflags.monitor.reverse import concerned, portfolio_index
+    from redflags.screen.api import screener_for
+
+    rows = [("A", "Brightstar Optics Company Limited", "CN"), ("B", "BRIGHT STAR OPTICS CO LTD", "CN"),
+            ("C", "Brightstr Optcs Co., Ltd.", ""), ("D", "Optics Holdings GmbH", "DE"),
+            ("E", "Star Bright Bakery", "US"), ("F", "Siemens AG", "DE")]
+    watch(loaded, vendor_file(tmp_path / "v.csv", rows), "p", Options(workers=1), "alice")
+    record = {"id": "new-1", "schema": "Company",
+              "properties": {"name": ["Brightstar Optics Company Limited"], "country": ["cn"]}}
+    found = concerned(portfolio_index(loaded, "p"), [record], screener_for(loaded).index, THRESHOLD)
+    with loaded.engine.connect() as conn:
+        keys = set(conn.execute(sa.select(t.parties.c.key).where(t.parties.c.id.in_(found))).scalars())
+    assert keys == {"p/A", "p/B", "p/C"}
+    # the index is the portfolio's state: a sync that changes a name builds another one
+    from redflags import settings
+    from redflags.monitor.reverse import state_key
+
+    root = settings.HOME / "portfolio-index"
+    first = state_key(loaded, "p")
+    assert [f.name for f in root.iterdir()] == [first]
+    watch(loaded, vendor_file(tmp_path / "w.csv", [*rows[:5], ("F", "Brightstar Optics Ltd", "CN")]), "p",
+          Options(workers=1), "alice", sync=True)
+    found = concerned(portfolio_index(loaded, "p"), [record], screener_for(loaded).index, THRESHOLD)
+    with loaded.engine.connect() as conn:
+        keys = set(conn.execute(sa.select(t.parties.c.key).where(t.parties.c.id.in_(found))).scalars())
+    assert keys == {"p/A", "p/B", "p/C", "p/F"}
+    assert [f.name for f in root.iterdir()] == [state_key(loaded, "p")] != [first]
+
+
+def _worker_store() -> str | None:
+    from redflags.batch.engine import _WORKER_STATE
+
+    key = _WORKER_STATE.get("key")
+    return key[0] if key else None
+
+
+def test_a_full_rescreen_on_a_dask_cluster(loaded: Any, tmp_path: Path) -> None:
+    from dask.distributed import Client, LocalCluster
+
+    watch(loaded, many_vendors(tmp_path, 600), "big", Options(workers=1), "alice")
+    with loaded.engine.begin() as conn:
+        conn.execute(t.monitor_runs.update().values(matcher="an older matcher"))
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        runner = CliRunner()
+        out = runner.invoke(main, ["--db", loaded.url, "monitor", "--once", "--no-update", "--engine", "dask",
+                                   "--scheduler", cluster.scheduler_address])
+        assert out.exit_code == 0, out.output
+        # the parties were screened on the cluster: its workers built a screener of the store's lists
+        with Client(cluster) as client:
+            built = client.run(_worker_store)
+        assert loaded.url in set(built.values()), built
+    assert "(full): 600 parties screened" in out.output
+    assert screenings_of_monitor(loaded) == (600, 600)
+    assert verify(loaded.engine).ok

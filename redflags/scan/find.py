@@ -1,0 +1,384 @@
+"""Mentions of listed parties in a text.
+
+The listed names are a closed set, so they are looked for in the text rather than guessed from
+it: one Aho-Corasick pass over the text's normalised words (the words a name is compared by:
+"Technologies" reads as "technology", "Huawei's" as "huawei" "s", "Kim Jong-un" as "kim" "jong"
+"un"), one over the characters of its Chinese runs. Each place a name is found becomes a span of
+the text: the name, widened over the capitalised words, legal forms and connectors around it
+that belong to the same name ("Hikvision Digital Technology Co., Ltd."; "Arsenal Football Club").
+The span is then scored by the matcher against the parties carrying the name, so a listed name
+inside a longer, different name does not alert. In Chinese text a name counts only as a whole
+word (jieba's word boundaries, or before a legal form: 华为 in 中华为民族 is not Huawei), and
+organisation names ending in a legal form or an institutional word (公司, 集团, 大学, 研究所...)
+are screened whole, which finds the parties listed in Latin script only.
+"""
+
+import logging
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from redflags.normalise.chinese import HAN, to_simplified
+from redflags.normalise.names import analyse_name
+from redflags.scan.patterns import Patterns, english_words
+
+CONTEXT = 80
+"""Characters of context either side of a mention."""
+CORROBORATION = 200
+"""How near (characters) a country or another name of the party must be to corroborate."""
+RIGHT = 6
+MENTION_HITS = 5
+"""Most listed parties one mention is a hit on (a group's short name is many affiliates')."""
+LEFT = 3
+TOKEN = re.compile(r"[^\W_\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3007]+")
+HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3007]+")
+SENTENCE_END = re.compile(r"[!?;:\u3002\uff01\uff1f\uff1b]|\.\s|\n\s*\n")
+CONNECTORS = frozenset({"of", "and", "for", "&", "de", "du", "des", "la", "el", "und", "fur", "für"})
+FUNCTION_WORDS = frozenset({"der", "die", "das", "den", "dem", "des", "und", "ein", "eine", "le", "la", "les", "un",
+                            "une", "el", "los", "las", "et", "y", "mit", "von", "bei", "fur", "für", "nach", "laut"})
+"""Capitalised at the start of a sentence in German, French, Spanish: never the start of a name."""
+ORG_WORDS = frozenset({"club", "football", "fc", "group", "groups", "company", "bank", "university", "institute",
+                       "holdings", "holding", "foundation", "association", "society", "trust", "fund", "church",
+                       "school", "college", "hospital", "museum", "team", "party", "union", "council"})
+"""Words that make a longer name of the one before them ("Arsenal Football Club")."""
+ZH_SUFFIX = re.compile(r"(股份有限公司|有限责任公司|有限公司|集团|公司|大学|学院|科学院|研究所|研究院|研究中心|中心|"
+                       r"公安局|公安厅|局|厅|医院|工厂|厂|银行|部)")
+ZH_LEGAL = ("股份", "有限", "公司", "集团")
+ZH_SPAN = 20
+"""Most characters of a Chinese organisation name screened whole."""
+ZH_STARTS = 6
+COUNTRY_WORDS = {
+    "cn": ("china", "chinese", "prc", "beijing", "xinjiang", "hong kong"), "ru": ("russia", "russian", "moscow"),
+    "ir": ("iran", "iranian", "tehran"), "kp": ("north korea", "north korean", "dprk", "pyongyang"),
+    "sy": ("syria", "syrian", "damascus"), "by": ("belarus", "belarusian", "minsk"),
+    "cu": ("cuba", "cuban"), "ve": ("venezuela", "venezuelan"), "mm": ("burma", "myanmar", "burmese"),
+    "pk": ("pakistan", "pakistani"), "ae": ("uae", "emirates", "dubai"), "hk": ("hong kong",),
+    "af": ("afghanistan", "afghan", "taliban"), "iq": ("iraq", "iraqi"), "lb": ("lebanon", "lebanese"),
+    "ye": ("yemen", "yemeni"), "so": ("somalia", "somali"), "ly": ("libya", "libyan"), "sd": ("sudan", "sudanese"),
+}
+
+
+@dataclass
+class Mention:
+    start: int
+    end: int
+    page: int | None
+    text: str
+    context: str
+    hits: list[dict[str, Any]]
+    corroborated: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"start": self.start, "end": self.end, "page": self.page, "text": self.text, "context": self.context,
+                "corroborated": self.corroborated, "hits": self.hits}
+
+
+@lru_cache(maxsize=200_000)
+def _norm(token: str) -> tuple[tuple[str, ...], bool]:
+    """A token's words as names are compared by, and whether it is a legal form."""
+    form = analyse_name(token)
+    return form.words, bool(form.legal_forms) and not form.words
+
+
+class Finder:
+    """Finds the mentions of a screener's listed parties in texts."""
+
+    def __init__(self, screener: Any, patterns: Patterns, threshold: float) -> None:
+        self.screener = screener
+        self.index = screener.index
+        self.patterns = patterns
+        self.threshold = threshold
+        self.common = patterns.common or english_words()
+
+    def find(self, text: str, offset: int = 0, page: int | None = None) -> list[Mention]:
+        mentions = self._latin(text, offset, page)
+        if HAN.search(text):
+            mentions.extend(self._chinese(text, offset, page))
+        mentions.sort(key=lambda m: m.start)
+        return mentions
+
+    # --- Latin script -------------------------------------------------------------------
+
+    def _latin(self, text: str, offset: int, page: int | None) -> list[Mention]:
+        tokens = [(m.start(), m.end()) for m in TOKEN.finditer(text)]
+        if not tokens or self.patterns.latin_count == 0:
+            return []
+        raws = [text[s:e] for s, e in tokens]
+        parts: list[str] = []
+        word_start: dict[int, int] = {}  # offset of a word in the joined text -> word number
+        word_token: list[int] = []
+        legal: list[bool] = []
+        at = 1
+        vocabulary = self.patterns.vocabulary
+        fixed: dict[int, str] = {}  # token -> the listed word it is an inflection of
+        for number, raw in enumerate(raws):
+            words, is_legal = _norm(raw) if len(raw) <= 60 else ((), False)
+            if len(words) == 1 and words[0] not in vocabulary:
+                base = _uninflected(words[0], vocabulary)
+                if base != words[0]:
+                    fixed[number] = base
+                    words = (base,)
+            legal.append(is_legal)
+            for word in words:
+                word_start[at] = len(word_token)
+                word_token.append(number)
+                parts.append(word)
+                at += len(word) + 1
+        joined = " " + " ".join(parts) + " "
+        spans: dict[tuple[int, int], set[int]] = {}
+        widened: dict[tuple[int, int], tuple[int, int]] = {}  # a found name -> the span it was widened to
+        weak: dict[tuple[int, int], bool] = {}
+        shorts: dict[int, str] = {}  # party -> its short name found in this text
+        lowercase_text = not any(c.isupper() for c in text[:10000])
+        for end, (key, pattern) in self.patterns.latin.iter(joined):
+            first = word_start.get(end - len(key) + 2)
+            if first is None:
+                continue
+            t0, t1 = word_token[first], word_token[first + pattern.words - 1]
+            surface = text[tokens[t0][0]:tokens[t1][1]]
+            if pattern.acronym and not re.sub(r"[\W_]", "", surface).isupper():
+                continue
+            if not lowercase_text and not any(c.isupper() for c in surface):
+                continue  # "an arsenal of weapons": a name is written with a capital
+            if pattern.short:
+                shorts.update((number, key.strip()) for number in pattern.parties)
+            span = self._widen(text, tokens, raws, legal, t0, t1)
+            spans.setdefault(span, set()).update(pattern.parties)
+            weak[span] = weak.get(span, True) and pattern.weak
+            core = (t0, self._legal_tail(text, tokens, legal, t1))
+            if core != span:
+                spans.setdefault(core, set()).update(pattern.parties)
+                weak[core] = weak.get(core, True) and pattern.weak
+                widened[core] = span
+        out = []
+        taken: list[tuple[int, int]] = []
+        failed: list[tuple[int, int]] = []
+        # the widest span first: a name inside a longer one is that longer name's
+        for (c0, c1) in sorted(spans, key=lambda s: (s[0] - s[1], s[0])):
+            wide = widened.get((c0, c1))
+            if any(a <= c0 and c1 <= b for a, b in taken) or \
+                    (wide in failed and self._inside_other_name(raws, (c0, c1), wide)):
+                continue
+            start, end = tokens[c0][0], tokens[c1][1]
+            surface = text[start:end]
+            if any(t in fixed for t in range(c0, c1 + 1)):  # scored as the listed word it inflects
+                surface = "".join(fixed.get(t, raws[t]) + text[tokens[t][1]:tokens[t + 1][0] if t < c1 else end]
+                                  for t in range(c0, c1 + 1))
+            hits, found = self._score(surface, spans[(c0, c1)], shorts)
+            if not hits:
+                failed.append((c0, c1))
+                continue
+            reasons = self._corroboration(text, start, end, found, any(legal[c0:c1 + 1]))
+            if weak[(c0, c1)] and not reasons:
+                continue
+            taken.append((c0, c1))
+            out.append(Mention(offset + start, offset + end, page, text[start:end], _context(text, start, end),
+                               hits, reasons))
+        return out
+
+    def _inside_other_name(self, raws: list[str], span: tuple[int, int], wide: tuple[int, int]) -> bool:
+        """The found name is part of a longer name (``wide``, which did not match) that is not
+        the listed party's: a proper noun before it, or a word after it that makes another
+        organisation of it ("Arsenal Football Club")."""
+        if wide[0] < span[0]:
+            return True
+        return span[1] < wide[1] and bool(set(_norm(raws[span[1] + 1])[0]) & ORG_WORDS)
+
+    def _legal_tail(self, text: str, tokens: list[tuple[int, int]], legal: list[bool], t1: int) -> int:
+        """``t1`` widened over the legal forms after it ("Co., Ltd.")."""
+        while t1 + 1 < len(tokens) and legal[t1 + 1] and not _ends_sentence(text[tokens[t1][1]:tokens[t1 + 1][0]],
+                                                                             text[tokens[t1][0]:tokens[t1][1]]):
+            t1 += 1
+        return t1
+
+    def _widen(self, text: str, tokens: list[tuple[int, int]], raws: list[str], legal: list[bool], t0: int,
+               t1: int) -> tuple[int, int]:
+        """The name around the found words: capitalised words, legal forms and connectors after it,
+        proper nouns (capitalised, not everyday words) before it, within the sentence."""
+        end = t1
+        while end + 1 < len(tokens) and end - t1 < RIGHT:
+            gap = text[tokens[end][1]:tokens[end + 1][0]]
+            if _ends_sentence(gap, raws[end]) or len(gap) > 3:
+                break
+            nxt = raws[end + 1]
+            if legal[end + 1] or nxt[:1].isupper() or (nxt.isdigit() and len(nxt) <= 4):
+                end += 1
+            elif nxt.lower() in CONNECTORS and end + 2 < len(tokens) and raws[end + 2][:1].isupper() \
+                    and not _ends_sentence(text[tokens[end + 1][1]:tokens[end + 2][0]], nxt):
+                end += 2
+            else:
+                break
+        start = t0
+        while start > 0 and t0 - start < LEFT:
+            gap = text[tokens[start - 1][1]:tokens[start][0]]
+            prev = raws[start - 1]
+            if _ends_sentence(gap, prev) or len(gap) > 2 or not prev[:1].isupper():
+                break
+            words, _legal = _norm(prev)
+            if not words or all(w in self.common or w in FUNCTION_WORDS for w in words):
+                break
+            start -= 1
+        return start, end
+
+    def _score(self, surface: str, parties: set[int], shorts: dict[int, str]) -> tuple[list[dict[str, Any]], list[Any]]:
+        """The hits of the span against the parties its names belong to, at the threshold (an
+        organisation's short name counting as one of its names)."""
+        from dataclasses import replace
+
+        from redflags.match.logic import score
+        from redflags.screen.screen import hit_dict, make_query
+
+        try:
+            query = make_query(surface)
+        except Exception:  # noqa: BLE001 - nothing readable: no mention
+            return [], []
+        if not query.forms:
+            return [], []
+        scored = []
+        for number in parties:
+            cand = self.index.entity(number)
+            short = shorts.get(number)
+            scored_cand = cand if short is None else replace(cand, names=[("alias", analyse_name(short)), *cand.names])
+            result = score(query, scored_cand, self.index.weight, self.index.max_idf)
+            if result.score >= self.threshold:
+                scored.append((result, cand, short))
+        # ties (a short name several affiliates share) go to the plainest name: the group's own
+        scored.sort(key=lambda item: (-item[0].score, len(item[1].caption), item[1].id))
+        hits = []
+        for result, cand, short in scored[:MENTION_HITS]:
+            hit = hit_dict(cand, result, self.threshold, query)
+            if short is not None and result.matched_name == short:
+                hit["matched_name"] = cand.caption
+                hit["explanation"]["summary"] += (f" | '{short}' is the short name of {cand.caption} (its one "
+                                                  "distinctive word; places and generic words dropped)")
+            hits.append(hit)
+        return hits, [c for _r, c, _s in scored[:MENTION_HITS]]
+
+    def _corroboration(self, text: str, start: int, end: int, cands: list[Any], legal: bool) -> list[str]:
+        """What near the mention confirms it is the listed party: its country, a legal form, another of its names."""
+        reasons = []
+        if legal:
+            reasons.append("legal form")
+        near = text[max(0, start - CORROBORATION):end + CORROBORATION].lower()
+        for cand in cands[:3]:
+            for code in sorted(cand.countries):
+                words = COUNTRY_WORDS.get(code, ())
+                if any(re.search(rf"\b{re.escape(w)}\b", near) for w in words):
+                    reasons.append(f"country {code}")
+                    break
+            mentioned = set(_norm_words(text[start:end]))
+            for _prop, form in cand.names[:20]:
+                other = form.original.lower()
+                if len(other) >= 6 and not set(form.words) <= mentioned and other in near:
+                    reasons.append(f"also named {form.original}")
+                    break
+        return sorted(set(reasons))
+
+    # --- Chinese ------------------------------------------------------------------------
+
+    def _chinese(self, text: str, offset: int, page: int | None) -> list[Mention]:
+        out: list[Mention] = []
+        for run in HAN_RUN.finditer(text):
+            chars = run.group()
+            if len(chars) < 2:
+                continue
+            simple = to_simplified(chars)
+            if len(simple) != len(chars):
+                simple = chars
+            bounds = _boundaries(simple)
+            found: list[tuple[int, int, list[dict[str, Any]]]] = []
+            if self.patterns.han_count:
+                for end, (key, _pattern) in self.patterns.han.iter(simple):
+                    start = end - len(key) + 1
+                    stop = end + 1
+                    if start not in bounds or (stop not in bounds and not simple.startswith(ZH_LEGAL, stop)):
+                        continue
+                    # the name with the legal form or institutional word after it, when there is one
+                    tail = ZH_SUFFIX.match(simple, stop)
+                    hits = self._match(chars[start:tail.end() if tail else stop])
+                    if not hits and tail:
+                        hits = self._match(chars[start:stop])
+                    if hits:
+                        found.append((start, tail.end() if tail else stop, hits))
+            for suffix in ZH_SUFFIX.finditer(simple):
+                stop = suffix.end()
+                if any(s <= suffix.start() and stop <= e for s, e, _h in found):
+                    continue
+                starts = sorted((b for b in bounds if stop - ZH_SPAN <= b <= suffix.start() - 2), reverse=False)
+                best: tuple[float, int, list[dict[str, Any]]] | None = None
+                for start in starts[:ZH_STARTS]:
+                    hits = self._match(chars[start:stop])
+                    if hits and (best is None or hits[0]["score"] > best[0]):
+                        best = (hits[0]["score"], start, hits)
+                if best is not None:
+                    found.append((best[1], stop, best[2]))
+            for start, stop, hits in found:
+                s, e = run.start() + start, run.start() + stop
+                out.append(Mention(offset + s, offset + e, page, text[s:e], _context(text, s, e), hits))
+        return _dedupe(out)
+
+    def _match(self, name: str) -> list[dict[str, Any]]:
+        from redflags.screen.screen import make_query
+
+        try:
+            query = make_query(name)
+        except Exception:  # noqa: BLE001
+            return []
+        return [h for h in self.screener.match(query, limit=3, threshold=self.threshold) if h["match"]]
+
+
+INFLECTIONS = ("s", "es", "ns", "n", "en", "e")
+"""Endings a name takes in running text ("Hikvisions Kameras", "des Huawei-Konzerns"), tried
+longest first when the word as written is no listed word."""
+
+
+def _uninflected(word: str, vocabulary: frozenset[str]) -> str:
+    if len(word) < 5:
+        return word
+    for ending in sorted(INFLECTIONS, key=len, reverse=True):
+        if word.endswith(ending) and word[:-len(ending)] in vocabulary and len(word) - len(ending) >= 4:
+            return word[:-len(ending)]
+    return word
+
+
+def _norm_words(text: str) -> list[str]:
+    return [w for token in TOKEN.findall(text) for w in _norm(token)[0]]
+
+
+def _ends_sentence(gap: str, before: str) -> bool:
+    if SENTENCE_END.search(gap) is None:
+        return False
+    # "Co." "Ltd." "Inc." "No." "St." end abbreviations, not sentences
+    if gap[:1] == "." and gap[1:2].isspace() and (len(before) <= 3 or _norm(before)[1]) \
+            and not any(c in gap for c in "!?;:") and "\n\n" not in gap:
+        return False
+    return True
+
+
+def _context(text: str, start: int, end: int) -> str:
+    return " ".join(text[max(0, start - CONTEXT):min(len(text), end + CONTEXT)].split())
+
+
+@lru_cache(maxsize=4096)
+def _boundaries(run: str) -> frozenset[int]:
+    """Word boundaries of a run of Chinese characters (jieba)."""
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    bounds = {0}
+    for _word, _start, end in jieba.tokenize(run):
+        bounds.add(end)
+    return frozenset(bounds)
+
+
+def _dedupe(mentions: list[Mention]) -> list[Mention]:
+    """One mention per place: the longer of two that overlap."""
+    mentions.sort(key=lambda m: (m.start, -(m.end - m.start)))
+    out: list[Mention] = []
+    for m in mentions:
+        if out and m.start < out[-1].end:
+            continue
+        out.append(m)
+    return out
+
