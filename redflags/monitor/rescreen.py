@@ -275,12 +275,11 @@ def _concerned(store: Any, portfolio: str, changed: list[dict[str, Any]], lists:
         number = lists.number(record["id"])
         if number is not None:
             listed.add(lists.entity(number).id)
-    a, w = t.alerts, t.watched
+    a = t.alerts
     ordered = sorted(listed)
-    with store.engine.connect() as conn:
+    with store.engine.connect() as conn:  # by the alerts' index on listed_id; the caller keeps the watched ones
         for start in range(0, len(ordered), 900):
-            found.update(conn.execute(sa.select(a.c.party_id).join(w, w.c.party_id == a.c.party_id).where(
-                w.c.portfolio == portfolio, w.c.retired_at.is_(None),
+            found.update(conn.execute(sa.select(a.c.party_id).where(
                 a.c.listed_id.in_(ordered[start:start + 900]))).scalars())
     return found
 

@@ -26,7 +26,7 @@ from redflags.store import tables as t
 
 log = logging.getLogger(__name__)
 
-REVERSE_LIMIT = 5000
+REVERSE_LIMIT = 2000
 """Most watched parties one changed record retrieves (and scores)."""
 REVERSE_MARGIN = 0.2
 """How far below the alert threshold a party's score against a changed record (scored from the
@@ -35,9 +35,13 @@ record's side) may be for the party still to be re-screened: the two directions 
 SCREEN_FLOOR = 50
 """Below this character closeness (0-100) to every name of the record, word for word or without
 spaces, a retrieved party is not worth scoring."""
-SCORED_MOST = 300
-"""Most parties scored per changed record, the closest first (a common word retrieves thousands)."""
-SCORED_ALWAYS = 30
+SCORED_MOST = 30
+"""Most parties scored per changed record, the closest first (a common word retrieves thousands;
+a screening scores the 5 closest of its candidates)."""
+SAME_NAME = 90
+"""At this closeness or more, a party's name is the record's but for a letter or a word's place:
+re-screened without being scored first (every vendor called "Brightstar", however many)."""
+SCORED_ALWAYS = 10
 """The best-retrieved parties are scored whatever their closeness (as a screening scores its
 best candidates)."""
 PAIRS = 3
@@ -181,9 +185,9 @@ def near(index: Any, query: Any, retrieved: list[tuple[int, float]], lists: Any,
                           scorer=fuzz.ratio, dtype=np.uint8)
     per_form = np.maximum.reduceat(np.maximum(words, glued), starts, axis=1)  # forms x parties
     best = per_form.max(axis=0)
-    chosen = [n for n in np.argsort(-best, kind="stable")[:SCORED_MOST].tolist() if best[n] >= SCREEN_FLOOR]
-    chosen = sorted(set(chosen) | set(range(min(SCORED_ALWAYS, len(retrieved)))))
-    keep = []
+    keep = [retrieved[n][0] for n in np.flatnonzero(best >= SAME_NAME).tolist()]
+    chosen = [n for n in np.argsort(-best, kind="stable")[:SCORED_MOST].tolist() if SCREEN_FLOOR <= best[n] < SAME_NAME]
+    chosen = sorted(set(chosen) | {n for n in range(min(SCORED_ALWAYS, len(retrieved))) if best[n] < SAME_NAME})
     for n in chosen:
         cand = index.entity(retrieved[n][0])
         closest = np.argsort(-per_form[:, n], kind="stable")[:PAIRS].tolist()

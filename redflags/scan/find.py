@@ -28,6 +28,8 @@ CONTEXT = 80
 CORROBORATION = 200
 """How near (characters) a country or another name of the party must be to corroborate."""
 RIGHT = 6
+CACHE = 50_000
+"""Spans whose hits are remembered (per finder)."""
 MENTION_HITS = 5
 """Most listed parties one mention is a hit on (a group's short name is many affiliates')."""
 LEFT = 3
@@ -90,6 +92,9 @@ class Finder:
         self.patterns = patterns
         self.threshold = threshold
         self.common = patterns.common or english_words()
+        # a name recurs in a text, and across texts: each span is scored once (the hits are shared)
+        self._scored: dict[Any, tuple[list[dict[str, Any]], list[Any]]] = {}
+        self._matched: dict[str, list[dict[str, Any]]] = {}
 
     def find(self, text: str, offset: int = 0, page: int | None = None) -> list[Mention]:
         mentions = self._latin(text, offset, page)
@@ -165,7 +170,13 @@ class Finder:
             if any(t in fixed for t in range(c0, c1 + 1)):  # scored as the listed word it inflects
                 surface = "".join(fixed.get(t, raws[t]) + text[tokens[t][1]:tokens[t + 1][0] if t < c1 else end]
                                   for t in range(c0, c1 + 1))
-            hits, found = self._score(surface, spans[(c0, c1)], shorts)
+            parties = spans[(c0, c1)]
+            key = (surface, frozenset(parties), frozenset((n, shorts[n]) for n in parties if n in shorts))
+            if key not in self._scored:
+                if len(self._scored) > CACHE:
+                    self._scored.clear()
+                self._scored[key] = self._score(surface, parties, shorts)
+            hits, found = self._scored[key]
             if not hits:
                 failed.append((c0, c1))
                 continue
@@ -321,11 +332,17 @@ class Finder:
     def _match(self, name: str) -> list[dict[str, Any]]:
         from redflags.screen.screen import make_query
 
+        if name in self._matched:
+            return self._matched[name]
         try:
             query = make_query(name)
         except Exception:  # noqa: BLE001
             return []
-        return [h for h in self.screener.match(query, limit=3, threshold=self.threshold) if h["match"]]
+        hits = [h for h in self.screener.match(query, limit=3, threshold=self.threshold) if h["match"]]
+        if len(self._matched) > CACHE:
+            self._matched.clear()
+        self._matched[name] = hits
+        return hits
 
 
 INFLECTIONS = ("s", "es", "ns", "n", "en", "e")
