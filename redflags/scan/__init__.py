@@ -79,14 +79,17 @@ def _results(finder: Any, document: Document, lang: str | None, keep_text: bool)
     kept: list[str] = []
     characters = 0
     error = None
+    guessed = lang
     try:
         for part in document.parts:
+            if guessed is None:
+                guessed = guess_lang(part.text[:20000]) or "?"
             if keep_text:
                 kept.append("\n" * max(0, part.start - characters) + part.text)
             if len(sample) < 4:
                 sample.append(part.text[:20000])
             characters = part.start + len(part.text)
-            mentions.extend(finder.find(part.text, part.start, part.page))
+            mentions.extend(finder.find(part.text, part.start, part.page, guessed))
     except DocumentError as exc:
         error = str(exc)
     text = " ".join(sample)

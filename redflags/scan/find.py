@@ -30,12 +30,16 @@ CORROBORATION = 200
 RIGHT = 6
 CACHE = 50_000
 """Spans whose hits are remembered (per finder)."""
+HIT_MARGIN = 0.1
+"""A mention's hits are those scoring within this of its best (浪潮集团 is Inspur Group at 0.93,
+not also "Wave Tech Group" at 0.78)."""
 MENTION_HITS = 5
 """Most listed parties one mention is a hit on (a group's short name is many affiliates')."""
 LEFT = 3
 TOKEN = re.compile(r"[^\W_\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3007]+")
 HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3007]+")
 SENTENCE_END = re.compile(r"[!?;:\u3002\uff01\uff1f\uff1b]|\.\s|\n\s*\n")
+AND = frozenset({"and", "&", "und", "et", "y", "e"})
 CONNECTORS = frozenset({"of", "and", "for", "&", "de", "du", "des", "la", "el", "und", "fur", "für"})
 FUNCTION_WORDS = frozenset({"der", "die", "das", "den", "dem", "des", "und", "ein", "eine", "le", "la", "les", "un",
                             "une", "el", "los", "las", "et", "y", "mit", "von", "bei", "fur", "für", "nach", "laut"})
@@ -47,9 +51,13 @@ ORG_WORDS = frozenset({"club", "football", "fc", "group", "groups", "company", "
 ZH_SUFFIX = re.compile(r"(股份有限公司|有限责任公司|有限公司|集团|公司|大学|学院|科学院|研究所|研究院|研究中心|中心|"
                        r"公安局|公安厅|局|厅|医院|工厂|厂|银行|部)")
 ZH_LEGAL = ("股份", "有限", "公司", "集团")
+ZH_JOINERS = frozenset("和与及、或的了在是为由对从向被将等")
+"""A Chinese name does not start with a conjunction or a particle."""
 ZH_SPAN = 20
 """Most characters of a Chinese organisation name screened whole."""
-ZH_STARTS = 6
+ZH_STARTS = 4
+ZH_SURE = 0.9
+"""A Chinese name scoring this much is taken without trying the shorter spans."""
 COUNTRY_WORDS = {
     "cn": ("china", "chinese", "prc", "beijing", "xinjiang", "hong kong"), "ru": ("russia", "russian", "moscow"),
     "ir": ("iran", "iranian", "tehran"), "kp": ("north korea", "north korean", "dprk", "pyongyang"),
@@ -59,6 +67,9 @@ COUNTRY_WORDS = {
     "af": ("afghanistan", "afghan", "taliban"), "iq": ("iraq", "iraqi"), "lb": ("lebanon", "lebanese"),
     "ye": ("yemen", "yemeni"), "so": ("somalia", "somali"), "ly": ("libya", "libyan"), "sd": ("sudan", "sudanese"),
 }
+
+COUNTRY_RE = {code: re.compile(r"\b(" + "|".join(re.escape(w) for w in words) + r")\b")
+              for code, words in COUNTRY_WORDS.items()}
 
 
 @dataclass
@@ -78,9 +89,13 @@ class Mention:
 
 @lru_cache(maxsize=200_000)
 def _norm(token: str) -> tuple[tuple[str, ...], bool]:
-    """A token's words as names are compared by, and whether it is a legal form."""
+    """A token's words as names are compared by, and whether it is a legal form ("Ltd", "GmbH":
+    read after a name, where the matcher reads legal forms)."""
     form = analyse_name(token)
-    return form.words, bool(form.legal_forms) and not form.words
+    if len(form.words) != 1 or len(token) > 12:
+        return form.words, False
+    after = analyse_name(f"Acme {token}")
+    return form.words, bool(after.legal_forms) and after.words == ("acme",)
 
 
 class Finder:
@@ -95,8 +110,14 @@ class Finder:
         # a name recurs in a text, and across texts: each span is scored once (the hits are shared)
         self._scored: dict[Any, tuple[list[dict[str, Any]], list[Any]]] = {}
         self._matched: dict[str, list[dict[str, Any]]] = {}
+        self._base: dict[str, str] = {}
+        self._nouns = False
+        self._taught = False
 
-    def find(self, text: str, offset: int = 0, page: int | None = None) -> list[Mention]:
+    def find(self, text: str, offset: int = 0, page: int | None = None, lang: str | None = None) -> list[Mention]:
+        """The mentions in ``text`` (offsets from ``offset``); ``lang`` "de" says that capitals
+        mark nouns, not names, so a name is not widened over the capitalised words around it."""
+        self._nouns = lang == "de"
         mentions = self._latin(text, offset, page)
         if HAN.search(text):
             mentions.extend(self._chinese(text, offset, page))
@@ -120,7 +141,9 @@ class Finder:
         for number, raw in enumerate(raws):
             words, is_legal = _norm(raw) if len(raw) <= 60 else ((), False)
             if len(words) == 1 and words[0] not in vocabulary:
-                base = _uninflected(words[0], vocabulary)
+                base = self._base.get(words[0])
+                if base is None:
+                    base = self._base[words[0]] = _uninflected(words[0], vocabulary)
                 if base != words[0]:
                     fixed[number] = base
                     words = (base,)
@@ -156,13 +179,13 @@ class Finder:
                 spans.setdefault(core, set()).update(pattern.parties)
                 weak[core] = weak.get(core, True) and pattern.weak
                 widened[core] = span
-        out = []
-        taken: list[tuple[int, int]] = []
-        failed: list[tuple[int, int]] = []
+        out: list[Mention] = []
+        owner = [-1] * len(tokens)  # token -> the mention (number) whose span covers it
+        failed: set[tuple[int, int]] = set()
         # the widest span first: a name inside a longer one is that longer name's
         for (c0, c1) in sorted(spans, key=lambda s: (s[0] - s[1], s[0])):
             wide = widened.get((c0, c1))
-            if any(a <= c0 and c1 <= b for a, b in taken) or \
+            if owner[c0] != -1 and owner[c0] == owner[c1] or \
                     (wide in failed and self._inside_other_name(raws, (c0, c1), wide)):
                 continue
             start, end = tokens[c0][0], tokens[c1][1]
@@ -178,23 +201,26 @@ class Finder:
                 self._scored[key] = self._score(surface, parties, shorts)
             hits, found = self._scored[key]
             if not hits:
-                failed.append((c0, c1))
+                failed.add((c0, c1))
                 continue
             reasons = self._corroboration(text, start, end, found, any(legal[c0:c1 + 1]))
             if weak[(c0, c1)] and not reasons:
                 continue
-            taken.append((c0, c1))
+            owner[c0:c1 + 1] = [len(out)] * (c1 - c0 + 1)
             out.append(Mention(offset + start, offset + end, page, text[start:end], _context(text, start, end),
                                hits, reasons))
         return out
 
     def _inside_other_name(self, raws: list[str], span: tuple[int, int], wide: tuple[int, int]) -> bool:
         """The found name is part of a longer name (``wide``, which did not match) that is not
-        the listed party's: a proper noun before it, or a word after it that makes another
-        organisation of it ("Arsenal Football Club")."""
+        the listed party's: a proper noun before it, or after it a word that makes another name
+        of it ("Arsenal Football Club", "Schneider Electric"; not "Huawei Monday")."""
         if wide[0] < span[0]:
             return True
-        return span[1] < wide[1] and bool(set(_norm(raws[span[1] + 1])[0]) & ORG_WORDS)
+        if span[1] >= wide[1] or raws[span[1] + 1].lower() in AND:
+            return False  # "China Telecom and China Unicom": two names
+        words = set(_norm(raws[span[1] + 1])[0])
+        return bool(words & ORG_WORDS) or bool(words) and words <= self.common
 
     def _legal_tail(self, text: str, tokens: list[tuple[int, int]], legal: list[bool], t1: int) -> int:
         """``t1`` widened over the legal forms after it ("Co., Ltd.")."""
@@ -210,10 +236,11 @@ class Finder:
         end = t1
         while end + 1 < len(tokens) and end - t1 < RIGHT:
             gap = text[tokens[end][1]:tokens[end + 1][0]]
-            if _ends_sentence(gap, raws[end]) or len(gap) > 3:
+            if _ends_sentence(gap, raws[end]) or len(gap) > 3 or ("," in gap and not legal[end + 1]):
                 break
             nxt = raws[end + 1]
-            if legal[end + 1] or nxt[:1].isupper() or (nxt.isdigit() and len(nxt) <= 4):
+            capital = nxt[:1].isupper() and (not self._nouns or bool(set(_norm(nxt)[0]) & ORG_WORDS))
+            if legal[end + 1] or capital or (nxt.isdigit() and len(nxt) <= 4):
                 end += 1
             elif nxt.lower() in CONNECTORS and end + 2 < len(tokens) and raws[end + 2][:1].isupper() \
                     and not _ends_sentence(text[tokens[end + 1][1]:tokens[end + 2][0]], nxt):
@@ -221,10 +248,10 @@ class Finder:
             else:
                 break
         start = t0
-        while start > 0 and t0 - start < LEFT:
+        while start > 0 and t0 - start < LEFT and not self._nouns:
             gap = text[tokens[start - 1][1]:tokens[start][0]]
             prev = raws[start - 1]
-            if _ends_sentence(gap, prev) or len(gap) > 2 or not prev[:1].isupper():
+            if _ends_sentence(gap, prev) or len(gap) > 2 or "," in gap or not prev[:1].isupper():
                 break
             words, _legal = _norm(prev)
             if not words or all(w in self.common or w in FUNCTION_WORDS for w in words):
@@ -257,6 +284,7 @@ class Finder:
         # ties (a short name several affiliates share) go to the plainest name: the group's own
         scored.sort(key=lambda item: (-item[0].score, len(item[1].caption), item[1].id))
         hits = []
+        scored = [item for item in scored if item[0].score >= scored[0][0].score - HIT_MARGIN] if scored else []
         for result, cand, short in scored[:MENTION_HITS]:
             hit = hit_dict(cand, result, self.threshold, query)
             if short is not None and result.matched_name == short:
@@ -274,8 +302,7 @@ class Finder:
         near = text[max(0, start - CORROBORATION):end + CORROBORATION].lower()
         for cand in cands[:3]:
             for code in sorted(cand.countries):
-                words = COUNTRY_WORDS.get(code, ())
-                if any(re.search(rf"\b{re.escape(w)}\b", near) for w in words):
+                if code in COUNTRY_RE and COUNTRY_RE[code].search(near):
                     reasons.append(f"country {code}")
                     break
             mentioned = set(_norm_words(text[start:end]))
@@ -290,6 +317,9 @@ class Finder:
 
     def _chinese(self, text: str, offset: int, page: int | None) -> list[Mention]:
         out: list[Mention] = []
+        if not self._taught and self.patterns.han_count:
+            _teach_jieba(key for key, _pattern in self.patterns.han.items())
+            self._taught = True
         for run in HAN_RUN.finditer(text):
             chars = run.group()
             if len(chars) < 2:
@@ -312,16 +342,22 @@ class Finder:
                         hits = self._match(chars[start:stop])
                     if hits:
                         found.append((start, tail.end() if tail else stop, hits))
+            after = 0  # a name does not reach back over another organisation's legal form or word
             for suffix in ZH_SUFFIX.finditer(simple):
                 stop = suffix.end()
-                if any(s <= suffix.start() and stop <= e for s, e, _h in found):
+                floor, after = after, stop
+                # the institutional word as a word of its own ("部" of 部分 is not a ministry)
+                if stop not in bounds or any(s <= suffix.start() and stop <= e for s, e, _h in found):
                     continue
-                starts = sorted((b for b in bounds if stop - ZH_SPAN <= b <= suffix.start() - 2), reverse=False)
+                starts = sorted(b for b in bounds if max(floor, stop - ZH_SPAN) <= b <= suffix.start() - 2
+                                and simple[b] not in ZH_JOINERS)
                 best: tuple[float, int, list[dict[str, Any]]] | None = None
-                for start in starts[:ZH_STARTS]:
+                for start in starts[:ZH_STARTS]:  # the longest name first
                     hits = self._match(chars[start:stop])
                     if hits and (best is None or hits[0]["score"] > best[0]):
                         best = (hits[0]["score"], start, hits)
+                        if best[0] >= ZH_SURE:
+                            break
                 if best is not None:
                     found.append((best[1], stop, best[2]))
             for start, stop, hits in found:
@@ -339,6 +375,7 @@ class Finder:
         except Exception:  # noqa: BLE001
             return []
         hits = [h for h in self.screener.match(query, limit=3, threshold=self.threshold) if h["match"]]
+        hits = [h for h in hits if h["score"] >= hits[0]["score"] - HIT_MARGIN]
         if len(self._matched) > CACHE:
             self._matched.clear()
         self._matched[name] = hits
@@ -375,6 +412,25 @@ def _ends_sentence(gap: str, before: str) -> bool:
 
 def _context(text: str, start: int, end: int) -> str:
     return " ".join(text[max(0, start - CONTEXT):min(len(text), end + CONTEXT)].split())
+
+
+_JIEBA_WORDS: set[str] = set()
+JIEBA_FREQ = 50
+"""The frequency the listed Chinese names are known to jieba by: enough to be cut out whole
+(科大讯飞, not 科大 讯 飞), too little to win over the words around them (中华 为 民族)."""
+
+
+def _teach_jieba(words: Any) -> None:
+    """The listed Chinese names and aliases as words jieba knows (once per process and word)."""
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    new = [w for w in words if w not in _JIEBA_WORDS]
+    for word in new:
+        jieba.add_word(word, freq=JIEBA_FREQ)
+    _JIEBA_WORDS.update(new)
+    if new:
+        _boundaries.cache_clear()
 
 
 @lru_cache(maxsize=4096)

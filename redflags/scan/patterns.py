@@ -5,8 +5,8 @@ Chinese text. Built once per index of the lists (and kept for the process).
 A pattern says which parties carry the name and how much the name alone proves: a name of one
 short word, or made only of everyday English words ("Arsenal", "Ministry of Defense"), is
 *weak* and counts only when something else about the party is near it in the text (its country,
-a legal form, another of its names); an acronym ("SMIC", "ZTE") matches only in capitals. Weak
-aliases of the lists are not patterns at all.
+a legal form, another of its names), and so is an acronym of three letters ("MSC"); an acronym
+("SMIC", "IRGC") matches only in capitals. Weak aliases of the lists are not patterns at all.
 """
 
 import re
@@ -24,9 +24,9 @@ MIN_WORD = 4
 MIN_HAN = 2
 
 
-GENERIC = frozenset({"technology", "digital", "group", "holding", "holdings", "international", "development",
-                     "industry", "industrial", "science", "network", "information", "intelligent", "system",
-                     "electronic", "company", "corporation", "limited", "global", "china", "chinese"})
+GENERIC = frozenset({"technology", "digital", "group", "holding", "holdings", "development", "industry",
+                     "industrial", "science", "network", "information", "intelligent", "system", "electronic",
+                     "company", "corporation", "limited", "china", "chinese"})
 """Words a news text leaves out of an organisation's name: "Huawei" for "Huawei Technologies Co.,
 Ltd.", "SenseTime" for "SenseTime Group Limited"."""
 
@@ -68,7 +68,7 @@ def english_words() -> frozenset[str]:
     return frozenset(words)
 
 
-FORMAT = 3
+FORMAT = 5
 """The version of the patterns' layout (and of how they are derived): part of the cache's name."""
 
 
@@ -107,6 +107,7 @@ def build_patterns(index: Any) -> Patterns:
     han: dict[str, set[int]] = {}
     for number in range(index.size):
         cand = index.entity(number)
+        initials = {"".join(w[0] for w in form.words) for _p, form in cand.names if len(form.words) > 1}
         for prop, form in cand.names:
             if prop not in NAME_PROPS:
                 continue
@@ -120,16 +121,25 @@ def build_patterns(index: Any) -> Patterns:
             if not words:
                 continue
             letters = re.sub(r"[\W_]", "", original)
-            acronym = len(words) == 1 and letters.isupper() and 2 <= len(letters) <= 6
+            # an acronym: capitals that are short, or the initials of another of the party's names
+            # ("SMIC"); a name the lists merely print in capitals ("HAMAS") is not one
+            acronym = len(words) == 1 and letters.isupper() and 2 <= len(letters) <= 6 and \
+                (len(letters) <= 4 or words[0] in initials)
             if len(words) == 1 and len(words[0]) < MIN_WORD and not acronym:
                 continue
             weak = (len(words) == 1 and not acronym and words[0] in common) or \
-                (len(words) > 1 and all(w in common for w in words))
-            key = f" {' '.join(words)} "
-            entry = latin.setdefault(key, {"parties": set(), "weak": weak, "acronym": acronym, "words": len(words)})
-            entry["parties"].add(number)
-            entry["weak"] = entry["weak"] and weak
-            entry["acronym"] = entry["acronym"] and acronym
+                (len(words) > 1 and all(w in common for w in words)) or (acronym and len(letters) <= 3)
+            orders = [words]
+            # a person in either order: "KIM, Jong Un" as "Jong Un Kim", "AL-ASSAD, Bashar" as "Bashar al-Assad"
+            if cand.schema == "Person" and 2 <= len(words) <= 4:
+                orders += [(words[-1], *words[:-1]), (*words[1:], words[0])]
+            for order in orders:
+                key = f" {' '.join(order)} "
+                entry = latin.setdefault(key, {"parties": set(), "weak": weak, "acronym": acronym,
+                                               "words": len(order)})
+                entry["parties"].add(number)
+                entry["weak"] = entry["weak"] and weak
+                entry["acronym"] = entry["acronym"] and acronym
     for key, parties in short_names(index, common).items():
         if key not in latin:
             latin[key] = {"parties": parties, "weak": False, "acronym": False, "words": 1, "short": True}
