@@ -16,11 +16,12 @@ from redflags.cli.common import Context, err
               help="Write here (default: stdout).")
 @click.option("--threshold", type=float, default=None, help="Score from which a mention is reported (default 0.73).")
 @click.option("--lang", default=None, help="The documents' language (zh, en, de, ...), instead of a guess.")
+@click.option("--exit-code", is_flag=True, help="Exit with status 3 when a listed party is mentioned (1 is an error).")
 @click.pass_obj
 def scan_cmd(obj: Context, paths: tuple[str, ...], fmt: str | None, output: Path | None, threshold: float | None,
-             lang: str | None) -> None:
+             lang: str | None, exit_code: bool) -> None:
     """Scan documents (text, Markdown, HTML, PDF, DOCX, e-mail; folders; - for stdin) for the
-    listed parties they mention. Exit status 1 when any is mentioned."""
+    listed parties they mention."""
     from redflags.match import THRESHOLD
     from redflags.scan import expand, scan_document, scanner
     from redflags.scan.report import write
@@ -50,8 +51,8 @@ def scan_cmd(obj: Context, paths: tuple[str, ...], fmt: str | None, output: Path
               f"mentioned{f', {len(failed)} could not be read' if failed else ''}", highlight=False)
     for r in failed:
         err.print(f"  {r['error']}", highlight=False, markup=False)
-    if parties:
-        raise SystemExit(1)
+    if parties and exit_code:
+        raise SystemExit(3)
 
 
 def _versions(obj: Context) -> dict[str, dict[str, object]]:

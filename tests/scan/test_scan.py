@@ -141,12 +141,13 @@ def test_the_api_and_the_command_line(lists: Any, tmp_path: Path) -> None:
     runner = CliRunner()
     out = tmp_path / "report.html"
     result = runner.invoke(main, ["--db", lists.url, "scan", str(FIXTURES / "article.txt"), str(FIXTURES / "damaged.pdf"),
-                                  "-o", str(out)])
-    assert result.exit_code == 1, result.output  # listed parties mentioned
+                                  "-o", str(out), "--exit-code"])
+    assert result.exit_code == 3, result.output  # listed parties mentioned
     assert "2 document(s) scanned: 6 listed parties mentioned, 1 could not be read" in " ".join(result.output.split())
     html = out.read_text(encoding="utf-8")
     assert html.count('<mark class="mention"') >= 5 and "damaged PDF" in html and "us_csl version" in html
-    jsonl = runner.invoke(main, ["--db", lists.url, "scan", "-", "--format", "jsonl"], input="Siemens AG only.")
+    jsonl = runner.invoke(main, ["--db", lists.url, "scan", "-", "--format", "jsonl", "--exit-code"],
+                          input="Siemens AG only.")
     assert jsonl.exit_code == 0 and '"parties":[]' in jsonl.output
 
 
