@@ -7,37 +7,26 @@ it: one Aho-Corasick pass over the text's normalised words (the words a name is 
 the text: the name, widened over the capitalised words, legal forms and connectors around it
 that belong to the same name ("Hikvision Digital Technology Co., Ltd."; "Arsenal Football Club").
 The span is then scored by the matcher against the parties carrying the name, so a listed name
-inside a longer, different name does not alert. In Chinese text a name counts only as a whole
-word (jieba's word boundaries, or before a legal form: 华为 in 中华为民族 is not Huawei), and
-organisation names ending in a legal form or an institutional word (公司, 集团, 大学, 研究所...)
-are screened whole, which finds the parties listed in Latin script only.
+inside a longer, different name does not alert. Chinese runs are ``chinese.py``'s.
 """
 
-import logging
 import re
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from redflags.normalise.chinese import HAN, to_simplified
+from redflags.normalise.chinese import HAN
 from redflags.normalise.names import analyse_name
+from redflags.scan.chinese import ChineseFinder
+from redflags.scan.mention import CACHE, HIT_MARGIN, Mention, context
 from redflags.scan.patterns import Patterns, english_words
 
-CONTEXT = 80
-"""Characters of context either side of a mention."""
 CORROBORATION = 200
 """How near (characters) a country or another name of the party must be to corroborate."""
 RIGHT = 6
-CACHE = 50_000
-"""Spans whose hits are remembered (per finder)."""
-HIT_MARGIN = 0.1
-"""A mention's hits are those scoring within this of its best (浪潮集团 is Inspur Group at 0.93,
-not also "Wave Tech Group" at 0.78)."""
 MENTION_HITS = 5
 """Most listed parties one mention is a hit on (a group's short name is many affiliates')."""
 LEFT = 3
 TOKEN = re.compile(r"[^\W_\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3007]+")
-HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3007]+")
 SENTENCE_END = re.compile(r"[!?;:\u3002\uff01\uff1f\uff1b]|\.\s|\n\s*\n")
 AND = frozenset({"and", "&", "und", "et", "y", "e"})
 CONNECTORS = frozenset({"of", "and", "for", "&", "de", "du", "des", "la", "el", "und", "fur", "für"})
@@ -48,16 +37,6 @@ ORG_WORDS = frozenset({"club", "football", "fc", "group", "groups", "company", "
                        "holdings", "holding", "foundation", "association", "society", "trust", "fund", "church",
                        "school", "college", "hospital", "museum", "team", "party", "union", "council"})
 """Words that make a longer name of the one before them ("Arsenal Football Club")."""
-ZH_SUFFIX = re.compile(r"(股份有限公司|有限责任公司|有限公司|集团|公司|大学|学院|科学院|研究所|研究院|研究中心|中心|"
-                       r"公安局|公安厅|局|厅|医院|工厂|厂|银行|部)")
-ZH_LEGAL = ("股份", "有限", "公司", "集团")
-ZH_JOINERS = frozenset("和与及、或的了在是为由对从向被将等")
-"""A Chinese name does not start with a conjunction or a particle."""
-ZH_SPAN = 20
-"""Most characters of a Chinese organisation name screened whole."""
-ZH_STARTS = 4
-ZH_SURE = 0.9
-"""A Chinese name scoring this much is taken without trying the shorter spans."""
 COUNTRY_WORDS = {
     "cn": ("china", "chinese", "prc", "beijing", "xinjiang", "hong kong"), "ru": ("russia", "russian", "moscow"),
     "ir": ("iran", "iranian", "tehran"), "kp": ("north korea", "north korean", "dprk", "pyongyang"),
@@ -70,21 +49,6 @@ COUNTRY_WORDS = {
 
 COUNTRY_RE = {code: re.compile(r"\b(" + "|".join(re.escape(w) for w in words) + r")\b")
               for code, words in COUNTRY_WORDS.items()}
-
-
-@dataclass
-class Mention:
-    start: int
-    end: int
-    page: int | None
-    text: str
-    context: str
-    hits: list[dict[str, Any]]
-    corroborated: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"start": self.start, "end": self.end, "page": self.page, "text": self.text, "context": self.context,
-                "corroborated": self.corroborated, "hits": self.hits}
 
 
 @lru_cache(maxsize=200_000)
@@ -109,10 +73,9 @@ class Finder:
         self.common = patterns.common or english_words()
         # a name recurs in a text, and across texts: each span is scored once (the hits are shared)
         self._scored: dict[Any, tuple[list[dict[str, Any]], list[Any]]] = {}
-        self._matched: dict[str, list[dict[str, Any]]] = {}
         self._base: dict[str, str] = {}
         self._nouns = False
-        self._taught = False
+        self.chinese = ChineseFinder(screener, patterns, threshold)
 
     def find(self, text: str, offset: int = 0, page: int | None = None, lang: str | None = None) -> list[Mention]:
         """The mentions in ``text`` (offsets from ``offset``); ``lang`` "de" says that capitals
@@ -120,7 +83,7 @@ class Finder:
         self._nouns = lang == "de"
         mentions = self._latin(text, offset, page)
         if HAN.search(text):
-            mentions.extend(self._chinese(text, offset, page))
+            mentions.extend(self.chinese.find(text, offset, page))
         mentions.sort(key=lambda m: m.start)
         return mentions
 
@@ -207,7 +170,7 @@ class Finder:
             if weak[(c0, c1)] and not reasons:
                 continue
             owner[c0:c1 + 1] = [len(out)] * (c1 - c0 + 1)
-            out.append(Mention(offset + start, offset + end, page, text[start:end], _context(text, start, end),
+            out.append(Mention(offset + start, offset + end, page, text[start:end], context(text, start, end),
                                hits, reasons))
         return out
 
@@ -313,73 +276,6 @@ class Finder:
                     break
         return sorted(set(reasons))
 
-    # --- Chinese ------------------------------------------------------------------------
-
-    def _chinese(self, text: str, offset: int, page: int | None) -> list[Mention]:
-        out: list[Mention] = []
-        if not self._taught and self.patterns.han_count:
-            _teach_jieba(key for key, _pattern in self.patterns.han.items())
-            self._taught = True
-        for run in HAN_RUN.finditer(text):
-            chars = run.group()
-            if len(chars) < 2:
-                continue
-            simple = to_simplified(chars)
-            if len(simple) != len(chars):
-                simple = chars
-            bounds = _boundaries(simple)
-            found: list[tuple[int, int, list[dict[str, Any]]]] = []
-            if self.patterns.han_count:
-                for end, (key, _pattern) in self.patterns.han.iter(simple):
-                    start = end - len(key) + 1
-                    stop = end + 1
-                    if start not in bounds or (stop not in bounds and not simple.startswith(ZH_LEGAL, stop)):
-                        continue
-                    # the name with the legal form or institutional word after it, when there is one
-                    tail = ZH_SUFFIX.match(simple, stop)
-                    hits = self._match(chars[start:tail.end() if tail else stop])
-                    if not hits and tail:
-                        hits = self._match(chars[start:stop])
-                    if hits:
-                        found.append((start, tail.end() if tail else stop, hits))
-            after = 0  # a name does not reach back over another organisation's legal form or word
-            for suffix in ZH_SUFFIX.finditer(simple):
-                stop = suffix.end()
-                floor, after = after, stop
-                # the institutional word as a word of its own ("部" of 部分 is not a ministry)
-                if stop not in bounds or any(s <= suffix.start() and stop <= e for s, e, _h in found):
-                    continue
-                starts = sorted(b for b in bounds if max(floor, stop - ZH_SPAN) <= b <= suffix.start() - 2
-                                and simple[b] not in ZH_JOINERS)
-                best: tuple[float, int, list[dict[str, Any]]] | None = None
-                for start in starts[:ZH_STARTS]:  # the longest name first
-                    hits = self._match(chars[start:stop])
-                    if hits and (best is None or hits[0]["score"] > best[0]):
-                        best = (hits[0]["score"], start, hits)
-                        if best[0] >= ZH_SURE:
-                            break
-                if best is not None:
-                    found.append((best[1], stop, best[2]))
-            for start, stop, hits in found:
-                s, e = run.start() + start, run.start() + stop
-                out.append(Mention(offset + s, offset + e, page, text[s:e], _context(text, s, e), hits))
-        return _dedupe(out)
-
-    def _match(self, name: str) -> list[dict[str, Any]]:
-        from redflags.screen.screen import make_query
-
-        if name in self._matched:
-            return self._matched[name]
-        try:
-            query = make_query(name)
-        except Exception:  # noqa: BLE001
-            return []
-        hits = [h for h in self.screener.match(query, limit=3, threshold=self.threshold) if h["match"]]
-        hits = [h for h in hits if h["score"] >= hits[0]["score"] - HIT_MARGIN]
-        if len(self._matched) > CACHE:
-            self._matched.clear()
-        self._matched[name] = hits
-        return hits
 
 
 INFLECTIONS = ("s", "es", "ns", "n", "en", "e")
@@ -409,49 +305,4 @@ def _ends_sentence(gap: str, before: str) -> bool:
         return False
     return True
 
-
-def _context(text: str, start: int, end: int) -> str:
-    return " ".join(text[max(0, start - CONTEXT):min(len(text), end + CONTEXT)].split())
-
-
-_JIEBA_WORDS: set[str] = set()
-JIEBA_FREQ = 50
-"""The frequency the listed Chinese names are known to jieba by: enough to be cut out whole
-(科大讯飞, not 科大 讯 飞), too little to win over the words around them (中华 为 民族)."""
-
-
-def _teach_jieba(words: Any) -> None:
-    """The listed Chinese names and aliases as words jieba knows (once per process and word)."""
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
-    new = [w for w in words if w not in _JIEBA_WORDS]
-    for word in new:
-        jieba.add_word(word, freq=JIEBA_FREQ)
-    _JIEBA_WORDS.update(new)
-    if new:
-        _boundaries.cache_clear()
-
-
-@lru_cache(maxsize=4096)
-def _boundaries(run: str) -> frozenset[int]:
-    """Word boundaries of a run of Chinese characters (jieba)."""
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
-    bounds = {0}
-    for _word, _start, end in jieba.tokenize(run):
-        bounds.add(end)
-    return frozenset(bounds)
-
-
-def _dedupe(mentions: list[Mention]) -> list[Mention]:
-    """One mention per place: the longer of two that overlap."""
-    mentions.sort(key=lambda m: (m.start, -(m.end - m.start)))
-    out: list[Mention] = []
-    for m in mentions:
-        if out and m.start < out[-1].end:
-            continue
-        out.append(m)
-    return out
 
