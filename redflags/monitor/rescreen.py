@@ -40,8 +40,9 @@ def mark_baseline(conn: Connection, portfolio: str, active: dict[str, dict[str, 
 
     at = now()
     conn.execute(t.monitor_runs.insert(), [
-        {"portfolio": portfolio, "dataset": ds, "version_id": info["version"], "matcher": matcher_version(),
-         "kind": "baseline", "status": "done", "counts": None, "started_at": at, "finished_at": at}
+        {"portfolio": portfolio, "dataset": ds, "version_id": info["version"],
+         "matcher": matcher_version(scoring=True), "kind": "baseline", "status": "done", "counts": None,
+         "started_at": at, "finished_at": at}
         for ds, info in active.items()])
 
 
@@ -65,7 +66,7 @@ def _rescreen(store: Any, actor: str, names: list[str], client: Any) -> list[dic
 
     done: list[dict[str, Any]] = []
     active = store.active_versions()
-    matcher = matcher_version()
+    matcher = matcher_version(scoring=True)
     for name in names:
         runs = [dict(r) for r in _rows(store, sa.select(t.monitor_runs).where(t.monitor_runs.c.portfolio == name)
                                        .order_by(t.monitor_runs.c.id), mappings=True)]

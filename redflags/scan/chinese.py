@@ -27,6 +27,8 @@ ZH_JOINERS = frozenset("和与及、或的了在是为由对从向被将等")
 ZH_SPAN = 20
 """Most characters of a Chinese organisation name screened whole."""
 ZH_STARTS = 4
+ZH_SCORED = 3
+"""Candidates a Chinese span is aligned with (a screening aligns 10: a text has many spans)."""
 ZH_SURE = 0.9
 """A Chinese name scoring this much is taken without trying the shorter spans."""
 
@@ -101,7 +103,8 @@ class ChineseFinder:
             query = make_query(name)
         except Exception:  # noqa: BLE001
             return []
-        hits = [h for h in self.screener.match(query, limit=3, threshold=self.threshold) if h["match"]]
+        hits = [h for h in self.screener.match(query, limit=3, threshold=self.threshold, fully=ZH_SCORED)
+                if h["match"]]
         hits = [h for h in hits if h["score"] >= hits[0]["score"] - HIT_MARGIN]
         if len(self._matched) > CACHE:
             self._matched.clear()

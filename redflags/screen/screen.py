@@ -79,8 +79,10 @@ class Screener:
         return cls(open_index(store, key))
 
     def match(self, query: Query, limit: int = 5, threshold: float = THRESHOLD,
-              candidates: int = CANDIDATES, cutoff: float = 0.0) -> list[dict[str, Any]]:
-        """The ``limit`` best hits scoring at least ``cutoff``, best first."""
+              candidates: int = CANDIDATES, cutoff: float = 0.0, fully: int | None = None) -> list[dict[str, Any]]:
+        """The ``limit`` best hits scoring at least ``cutoff``, best first; ``fully``: how many
+        of the closest candidates are aligned word by word (default ``FULLY_SCORED``, twice
+        that for a Chinese name)."""
         index = self.index
         found = index.candidates(query.forms, query.identifiers, limit=candidates)
         # A C-speed character screen of every name of every candidate picks which
@@ -102,7 +104,7 @@ class Screener:
         # A Chinese name's default reading says less about which candidates, and which of their
         # names, are close: score more of them.
         readings = any(form.choices for form in query.forms)
-        fully = FULLY_SCORED * 2 if readings else FULLY_SCORED
+        fully = fully or (FULLY_SCORED * 2 if readings else FULLY_SCORED)
         aligned = NAMES_ALIGNED * (4 if readings else 1) * len(query.forms)
         screen_share = 0.25 if readings else 1.0  # the retrieval, which read every reading, ranks instead
         ranked = sorted(range(len(found)), key=lambda n: -screen_share * closest(n) - found[n][1])[:fully]

@@ -113,7 +113,7 @@ def recording(request: Request, served: Any, portfolio: str, key: dict[str, Any]
     from redflags.index.persist import matcher_version
     from redflags.review import record_match
 
-    db, actor, matcher = store(request), key_actor(key), matcher_version()
+    db, actor, matcher = store(request), key_actor(key), matcher_version(scoring=True)
 
     def record(name: str, spec: Any, echo: dict[str, Any], hits: list[dict[str, Any]]) -> Any:
         names, schema, countries, identifiers, birth_dates = spec
