@@ -27,7 +27,9 @@ from redflags.store import tables as t
 log = logging.getLogger(__name__)
 
 REVERSE_LIMIT = 2000
-"""Most watched parties one changed record retrieves (and scores)."""
+"""Watched parties one changed record retrieves (and screens); four times more, up to
+``REVERSE_MOST``, while most of them are kept (a name thousands of vendors share)."""
+REVERSE_MOST = 128_000
 REVERSE_MARGIN = 0.2
 """How far below the alert threshold a party's score against a changed record (scored from the
 record's side) may be for the party still to be re-screened: the two directions differ a little
@@ -36,8 +38,10 @@ SCREEN_FLOOR = 50
 """Below this character closeness (0-100) to every name of the record, word for word or without
 spaces, a retrieved party is not worth scoring."""
 SCORED_MOST = 30
-"""Most parties scored per changed record, the closest first (a common word retrieves thousands;
-a screening scores the 5 closest of its candidates)."""
+"""Parties scored per changed record, the closest first (a common word retrieves thousands; a
+screening scores the 5 closest of its candidates); more only while they keep scoring."""
+RUN_OF_MISSES = 10
+"""Beyond ``SCORED_MOST``, scoring stops after this many closest parties in a row score too little."""
 SAME_NAME = 90
 """At this closeness or more, a party's name is the record's but for a letter or a word's place:
 re-screened without being scored first (every vendor called "Brightstar", however many)."""
@@ -153,10 +157,16 @@ def concerned(index: Any, records: list[dict[str, Any]], lists: Any, threshold: 
         if not query.forms:
             continue
         common = lists.common_keys({k for form in query.forms for k in name_keys(form)})
-        retrieved = index.candidates(query.forms, query.identifiers, limit=REVERSE_LIMIT, skip=common, grams=False,
-                                     typos=True)
-        for number in near(index, query, retrieved, lists, threshold - REVERSE_MARGIN):
-            found.add(int(index.entity(number).id[1:]))
+        limit = REVERSE_LIMIT
+        while True:
+            retrieved = index.candidates(query.forms, query.identifiers, limit=limit, skip=common, grams=False,
+                                         typos=True)
+            kept = near(index, query, retrieved, lists, threshold - REVERSE_MARGIN)
+            # a name thousands of vendors share: as long as most of those retrieved are kept, look further
+            if len(retrieved) < limit or len(kept) < limit // 2 or limit >= REVERSE_MOST:
+                break
+            limit *= 4
+        found.update(int(index.entity(number).id[1:]) for number in kept)
     return found
 
 
@@ -164,8 +174,9 @@ def near(index: Any, query: Any, retrieved: list[tuple[int, float]], lists: Any,
     """Of the ``retrieved`` parties, those scoring at least ``floor`` against the record
     (``query``) with the lists' word weights. Each party's names are first screened at
     character level against the record's (word for word and without spaces, in one C pass);
-    only the best-retrieved and the ``SCORED_MOST`` closest of those at ``SCREEN_FLOOR`` or more
-    are aligned word by word, as a screening aligns only its closest candidates."""
+    only the best-retrieved and the closest of those at ``SCREEN_FLOOR`` or more (``SCORED_MOST``,
+    or more while they keep scoring) are aligned word by word, as a screening aligns only its
+    closest candidates."""
     import numpy as np
     from rapidfuzz import fuzz, process
 
@@ -186,12 +197,20 @@ def near(index: Any, query: Any, retrieved: list[tuple[int, float]], lists: Any,
     per_form = np.maximum.reduceat(np.maximum(words, glued), starts, axis=1)  # forms x parties
     best = per_form.max(axis=0)
     keep = [retrieved[n][0] for n in np.flatnonzero(best >= SAME_NAME).tolist()]
-    chosen = [n for n in np.argsort(-best, kind="stable")[:SCORED_MOST].tolist() if SCREEN_FLOOR <= best[n] < SAME_NAME]
-    chosen = sorted(set(chosen) | {n for n in range(min(SCORED_ALWAYS, len(retrieved))) if best[n] < SAME_NAME})
-    for n in chosen:
+    ranked = [n for n in np.argsort(-best, kind="stable").tolist() if SCREEN_FLOOR <= best[n] < SAME_NAME]
+    first = [n for n in range(min(SCORED_ALWAYS, len(retrieved))) if best[n] < SAME_NAME and n not in set(ranked)]
+    misses = 0
+    for rank, n in enumerate([*first, *ranked]):
+        # the closest first, for as long as they keep scoring: beyond the SCORED_MOST first,
+        # until RUN_OF_MISSES in a row fail (a thousand vendors named alike are all looked at)
+        if rank >= len(first) + SCORED_MOST and misses >= RUN_OF_MISSES:
+            break
         cand = index.entity(retrieved[n][0])
         closest = np.argsort(-per_form[:, n], kind="stable")[:PAIRS].tolist()
         pairs = [(forms[f], c_form) for f in closest for _p, c_form in cand.names]
         if score(query, cand, lists.weight, lists.max_idf, pairs).score >= floor:
             keep.append(retrieved[n][0])
+            misses = 0
+        else:
+            misses += 1
     return keep
