@@ -1,8 +1,9 @@
 """redflags: restricted-party and human-rights due-diligence screening.
 
 Library entry points: ``load`` lists in, ``match`` a party against them, ``compare`` two names,
-``screen_file`` a file of parties. They are imported on first use (``redflags.match`` does not
-pay for the loaders' data model), which keeps every command's start quick.
+``screen_file`` a file of parties, ``scan`` documents for the listed parties they mention. They
+are imported on first use (``redflags.match`` does not pay for the loaders' data model), which
+keeps every command's start quick.
 """
 
 from typing import Any as _Any
@@ -21,6 +22,10 @@ _ENTRY_POINTS = {"screen_file": "redflags.batch", "load": "redflags.ingest", "Re
 
 
 def __getattr__(name: str) -> _Any:
+    if name == "scan":  # a package that is called as its function: redflags.scan(paths)
+        import importlib
+
+        return importlib.import_module("redflags.scan")
     module = _ENTRY_POINTS.get(name)
     if module is None:
         raise AttributeError(f"module 'redflags' has no attribute {name!r}")
@@ -32,8 +37,8 @@ def __getattr__(name: str) -> _Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_ENTRY_POINTS))
+    return sorted(set(globals()) | set(_ENTRY_POINTS) | {"scan"})
 
 
-__all__ = ["RedflagsError", "Record", "Store", "compare", "load", "match", "open_store", "screen_file",
+__all__ = ["RedflagsError", "Record", "Store", "compare", "load", "match", "open_store", "scan", "screen_file",
            "__version__"]

@@ -8,9 +8,12 @@ their own)::
      "mentions": [{"start", "end", "page", "text", "context", "corroborated", "hits"}], "error"}
 
 A document that cannot be read has its ``error`` and no mentions; the others are still scanned.
+``redflags.scan(paths)`` is ``redflags.scan.scan(paths)``.
 """
 
 import re
+import sys
+import types
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -146,5 +149,14 @@ def guess_lang(text: str) -> str | None:
     lang, count = max(counts.items(), key=lambda kv: kv[1])
     return lang if count else None
 
+
+class _Callable(types.ModuleType):
+    """``redflags.scan(paths)``: the package is called as its ``scan``."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> list[dict[str, Any]]:
+        return scan(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _Callable
 
 __all__ = ["DocumentError", "expand", "failed", "guess_lang", "scan", "scan_document", "scanner"]

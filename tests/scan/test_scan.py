@@ -50,6 +50,13 @@ def test_an_english_article(lists: Any) -> None:
     assert "short name" in huawei["explanation"]["summary"]
 
 
+def test_the_package_is_called_as_its_scan(lists: Any) -> None:
+    import redflags
+
+    (result,) = redflags.scan([FIXTURES / "german.txt"], store=lists)
+    assert found(result) == {"scan-huawei", "scan-hik"}
+
+
 def test_chinese_text_in_gb18030(lists: Any) -> None:
     (result,) = scan(FIXTURES / "article-gb18030.txt", store=lists)
     assert result["encoding"] == "gb18030" and result["lang"] == "zh"
