@@ -37,13 +37,16 @@ class Context:
 
 
 def stop_on_sigterm() -> None:
-    """SIGTERM ends a load the way Ctrl-C does, so that the attempt is recorded as failed."""
+    """SIGTERM ends a load the way Ctrl-C does, so that the attempt is recorded as failed; and
+    SIGINT does so even when the process was started with it ignored (a child inherits an
+    ignored SIGINT from its parent: a load sent SIGINT would then finish and activate)."""
     import signal
 
     def stop(signum: int, _frame: Any) -> None:
         raise SystemExit(128 + signum)
 
     signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def fail(exc: Exception) -> click.ClickException:
