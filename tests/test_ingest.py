@@ -367,11 +367,11 @@ def test_xlsx_with_entity_bomb_is_refused(store: Any, tmp_path: Path, uk_xlsx: A
 
 
 def test_unknown_xml_and_bad_json_lines(store: Any, tmp_path: Path) -> None:
-    rule = tmp_path / "rule.xml"
-    rule.write_text('<?xml version="1.0"?><RULE><PREAMB/></RULE>')
-    with pytest.raises(SourceFormatError, match=r"rule.xml: format not recognised") as caught:
-        ingest.load(store, [rule])
-    assert caught.value.excerpt == "XML with root element <RULE>"
+    notice = tmp_path / "notice.xml"  # a Federal Register notice: not a rule redflags reads
+    notice.write_text('<?xml version="1.0"?><NOTICE><PREAMB/></NOTICE>')
+    with pytest.raises(SourceFormatError, match=r"notice.xml: format not recognised") as caught:
+        ingest.load(store, [notice])
+    assert caught.value.excerpt == "XML with root element <NOTICE>"
     lines = tmp_path / "entities.ftm.json"
     lines.write_text('{"id": "a", "schema": "Person", "properties": {"name": ["A B"]}}\n'
                      '{"id": "b", "schema": "Person", "properties": \n'

@@ -15,7 +15,7 @@ from redflags.api.pool import QuerySpec
 from redflags.api.schemas import EntityExample
 from redflags.api.serving import Served
 from redflags.normalise.text import readable
-from redflags.screen.screen import make_query
+from redflags.screen.screen import make_query, status_of
 
 
 @dataclass(frozen=True)
@@ -54,17 +54,18 @@ def match_response(served: Served, names: list[str], specs: list[QuerySpec],
     responses: dict[str, Any] = {}
     for name, spec, echo, all_hits in zip(names, specs, echoes, kept, strict=True):
         hits = all_hits[:opt.limit]
-        status = "alert" if any(h["match"] for h in hits) else "clear"
+        status = status_of(hits)
         if record is not None:
             status, hits = record(name, spec, echo, hits)
-        QUERIES.labels("alert" if any(h["match"] for h in hits) else "clear").inc()
+        QUERIES.labels(status_of(hits)).inc()
         results = [{
-            "id": hit["id"], "caption": hit["caption"], "schema": hit["schema"],
-            "properties": served.entity_json(hit["id"]), "datasets": hit["datasets"],
-            "referents": hit["referents"], "target": True, **served.dates_of(hit["id"]),
+            "id": hit["id"], "kind": hit.get("kind", "direct"), "caption": hit["caption"], "schema": hit["schema"],
+            "properties": served.entity_json(_listed_id(hit)), "datasets": hit["datasets"],
+            "referents": hit["referents"], "target": True, **served.dates_of(_listed_id(hit)),
             "score": hit["score"], "match": hit["match"],
             "features": {f["feature"]: f["value"] for f in hit["explanation"]["features"]},
             "lists": hit["lists"], "explanation": hit["explanation"],
+            **({"link": hit["link"]} if "link" in hit else {}),
             **({"review": hit["review"]} if "review" in hit else {}),
         } for hit in hits]
         responses[name] = {"status": 200, "results": results, **({"screening": status} if record else {}),
@@ -110,6 +111,11 @@ def schemata() -> frozenset[str]:
     from followthemoney import model  # pragma: no cover - a packaging without the schema files
 
     return frozenset(model.schemata)  # pragma: no cover
+
+
+def _listed_id(hit: dict[str, Any]) -> str:
+    """The listed party's id: a linked hit's is its parent's."""
+    return str(hit["link"]["parent_id"]) if "link" in hit else str(hit["id"])
 
 
 def query_of(example: EntityExample) -> tuple[QuerySpec, dict[str, Any]]:

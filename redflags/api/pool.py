@@ -27,8 +27,9 @@ SPREAD_FROM = 24
 """Requests with fewer queries than this are matched in the request's own thread: below it,
 handing slices to other processes costs more than it saves."""
 
-QuerySpec = tuple[list[str], str, list[str], list[str], list[str]]
-"""What ``make_query`` takes: names, schema, countries, identifiers, birth dates. Helpers are
+QuerySpec = tuple[Any, ...]
+"""What ``make_query`` takes: names, schema, countries, identifiers, birth dates (and the transaction
+date, when the request gives one). Helpers are
 sent these rather than analysed queries, which are larger to pickle than to rebuild."""
 
 _INHERITED: Screener | None = None

@@ -32,6 +32,8 @@ HEADERS: dict[str, tuple[str, ...]] = {
                    "vat", "vatnumber", "lei", "duns", "imo", "imonumber", "isin", "uscc", "swift", "swiftbic",
                    "bic", "passportnumber", "idnumber", "nationalid", "统一社会信用代码", "注册号"),
     "birth_date": ("birthdate", "dateofbirth", "dob", "born", "出生日期"),
+    "date": ("transactiondate", "orderdate", "invoicedate", "podate", "purchasedate", "shipmentdate",
+             "shipdate", "交易日期", "订单日期"),
 }
 
 ROLES = tuple(HEADERS)
@@ -95,6 +97,16 @@ class ColumnMap:
                  "identifiers": self._values(values, "identifier"),
                  "birth_dates": self._values(values, "birth_date")}
         row_id = ids[0] if ids else None
+        dates = self._values(values, "date")
+        if dates:
+            from redflags.exc import QueryError
+            from redflags.screen.screen import transaction_day
+
+            try:
+                query["date"] = transaction_day(dates[0])
+            except QueryError:
+                cols = ", ".join(repr(c) for c in self.roles.get("date", []))
+                return row_id, query, f"column {cols} (date) holds {dates[0][:40]!r}, not a date (YYYY-MM-DD)"
         if not query["names"]:
             cols = ", ".join(repr(c) for c in self.roles.get("name", []))
             return row_id, query, f"no name: column {cols} is empty"

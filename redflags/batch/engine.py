@@ -20,7 +20,7 @@ import orjson
 from redflags import settings
 from redflags.batch.columns import ColumnMap
 from redflags.exc import RedflagsError
-from redflags.screen.screen import Screener, make_query
+from redflags.screen.screen import Screener, make_query, status_of
 
 HISTOGRAM_BINS = 20
 
@@ -61,7 +61,8 @@ class Stats:
             self.histogram[0] += 1
         if status in ("suppressed", "clear", "error"):
             return
-        for name in sorted({n for h in hits if h["match"] for n in h["lists"]}):
+        for name in sorted({n for h in hits if h["match"] and h.get("kind", "direct") == "direct"
+                            for n in h["lists"]}):
             self.lists[name] += 1
 
     def merge(self, other: "Stats") -> None:
@@ -71,7 +72,8 @@ class Stats:
         self.histogram = [a + b for a, b in zip(self.histogram, other.histogram, strict=True)]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rows": self.rows, "alert": self.status["alert"], "clear": self.status["clear"],
+        return {"rows": self.rows, "alert": self.status["alert"], "linked": self.status["linked"],
+                "clear": self.status["clear"],
                 "error": self.status["error"], "review_required": self.status["review_required"],
                 "suppressed": self.status["suppressed"], "alerts_by_list": dict(self.lists.most_common()),
                 "score_histogram": self.histogram}
@@ -86,8 +88,8 @@ class ChunkScreener:
         self._hits = lru_cache(maxsize=settings.SCREEN_CACHE)(self._screen)
 
     def _screen(self, key: tuple[Any, ...]) -> tuple[dict[str, Any], ...]:
-        names, schema, countries, identifiers, birth_dates = key
-        query = make_query(list(names), schema, countries, identifiers, birth_dates)
+        names, schema, countries, identifiers, birth_dates, on = key
+        query = make_query(list(names), schema, countries, identifiers, birth_dates, on)
         p = self.params
         return tuple(self.screener.match(query, limit=p.limit, threshold=p.threshold, cutoff=p.cutoff))
 
@@ -100,12 +102,12 @@ class ChunkScreener:
             hits: tuple[dict[str, Any], ...] = ()
             if error is None and query is not None:
                 key = (tuple(query["names"]), query["schema"], tuple(query["countries"]),
-                       tuple(query["identifiers"]), tuple(query["birth_dates"]))
+                       tuple(query["identifiers"]), tuple(query["birth_dates"]), query.get("date"))
                 try:
                     hits = self._hits(key)
                 except RedflagsError as exc:
                     error = f"cannot be screened: {exc.detail}"
-            status = "error" if error else ("alert" if any(h["match"] for h in hits) else "clear")
+            status = "error" if error else status_of(hits)
             stats.add_result(status, list(hits))
             result = {"row": number, "id": number if row_id is None else row_id, "query": query,
                       "status": status, "error": error, "hits": hits, "input": values}

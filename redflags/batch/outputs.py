@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 OUTPUT_FORMATS = ("jsonl", "csv", "xlsx", "html")
 RESULT_COLUMNS = ("status", "score", "best_match", "best_match_id", "best_match_schema", "lists",
-                  "explanation", "hits", "error", "review")
+                  "explanation", "hits", "error", "review", "linked", "linked_rules")
 XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit, less the header
 XLSX_MAX_CELL = 32_767
 _FORMULA_START = ("=", "+", "@", "\t", "\r")
@@ -46,7 +46,9 @@ def result_columns(input_columns: list[str]) -> list[str]:
 
 def flat_row(result: dict[str, Any], input_columns: list[str]) -> list[Any]:
     values = result.get("input") or {}
-    hits = result.get("hits") or []
+    every = result.get("hits") or []
+    hits = [h for h in every if h.get("kind", "direct") == "direct"]
+    linked = [h for h in every if h.get("kind") == "linked"]
     best = hits[0] if hits else None
     alerting = [h for h in hits if h["match"]]
     lists = sorted({n for h in alerting for n in h["lists"]})
@@ -54,7 +56,21 @@ def flat_row(result: dict[str, Any], input_columns: list[str]) -> list[Any]:
             result["status"], best["score"] if best else "", best["caption"] if best else "",
             best["id"] if best else "", best["schema"] if best else "", "; ".join(lists),
             best["explanation"]["summary"] if best else "", len(hits), result.get("error") or "",
-            review_text(hits)]
+            review_text(every), *linked_text(linked)]
+
+
+def linked_text(linked: list[dict[str, Any]]) -> tuple[str, str]:
+    """The linked parties of a row (path, and the relation's dates) and the rules that reach them:
+    apart from the direct hits, so that a brand of a listed firm never reads as the firm."""
+    paths: list[str] = []
+    rules: list[str] = []
+    for hit in linked:
+        link = hit["link"]
+        state = "" if hit["match"] else "NOT IN FORCE: "
+        paths.append(f"{state}{link['path']} [{hit['score']:.2f}; {link['why']} ({link['date_basis']}); "
+                     f"source {link['source']}]")
+        rules.extend(f"{r['title']}: {r['status']}, reaches it: {r['reaches']}" for r in link["rules"])
+    return " | ".join(paths), " | ".join(dict.fromkeys(rules))
 
 
 def review_text(hits: list[dict[str, Any]]) -> str:

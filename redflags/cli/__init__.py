@@ -12,6 +12,7 @@ from redflags.cli.common import Context, Group, run, setup_logging
 from redflags.cli.entity import entity
 from redflags.cli.hooks import hooks_cmd
 from redflags.cli.keys import keys
+from redflags.cli.links import links
 from redflags.cli.lists import lists
 from redflags.cli.match import compare_cmd, match_cmd
 from redflags.cli.review import alerts, certificate_cmd, config_cmd
@@ -37,7 +38,7 @@ def main(ctx: click.Context, db: str | None, actor: str | None, verbose: bool) -
 
 
 for command in (lists, entity, match_cmd, compare_cmd, screen_cmd, runs_cmd, alerts, certificate_cmd, audit,
-                config_cmd, watch_cmd, monitor_cmd, hooks_cmd, scan_cmd, keys, serve):
+                config_cmd, watch_cmd, monitor_cmd, hooks_cmd, scan_cmd, links, keys, serve):
     main.add_command(command)
 
 __all__ = ["main", "run", "settings"]

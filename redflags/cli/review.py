@@ -27,14 +27,16 @@ def alerts() -> None:
 @click.option("--min-score", type=float, default=None)
 @click.option("--before", type=int, default=None, help="Page on: alerts older than this alert id.")
 @click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--kind", type=click.Choice(["direct", "linked"]), default=None,
+              help="Only alerts on listed parties, or only on linked parties (brands, subsidiaries...).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def alerts_list(obj: Context, status: str | None, run_id: str | None, listed: str | None, party: str | None,
-                min_score: float | None, before: int | None, limit: int, as_json: bool) -> None:
-    """The alert queue, newest first."""
+                min_score: float | None, before: int | None, limit: int, kind: str | None, as_json: bool) -> None:
+    """The alert queue, newest first; alerts on linked parties are marked LINKED."""
     from redflags.review import list_alerts
 
-    rows = list_alerts(obj.store, status, run_id, listed, party, min_score, before, limit)
+    rows = list_alerts(obj.store, status, run_id, listed, party, min_score, before, limit, kind)
     if as_json:
         print_json(rows)
         return
@@ -42,13 +44,15 @@ def alerts_list(obj: Context, status: str | None, run_id: str | None, listed: st
         err.print("No alerts" + (" with these filters." if any((status, run_id, listed, party, min_score, before))
                                  else " yet: `redflags screen FILE` records them."))
         return
-    table = Table("alert", "status", "score", "party", "listed party", "lists")
+    table = Table("alert", "kind", "status", "score", "party", "listed party", "lists")
     table.columns[3].overflow = "fold"
     for row in rows:
         style = STATUS_STYLE.get(row["status"], "")
         pending = " (approval pending)" if row["pending_id"] else ""
-        table.add_row(str(row["id"]), f"[{style}]{row['status']}[/]{pending}", f"{row['score']:.2f}",
-                      row["party"]["key"], row["caption"], ", ".join(row["lists"]))
+        kind = "[magenta]LINKED[/]" if row["kind"] == "linked" else "direct"
+        listed_party = row["link"]["path"] if row.get("link") else row["caption"]
+        table.add_row(str(row["id"]), kind, f"[{style}]{row['status']}[/]{pending}", f"{row['score']:.2f}",
+                      row["party"]["key"], listed_party, ", ".join(row["lists"]))
     out.print(table)
     if len(rows) == limit:
         err.print(f"more: --before {rows[-1]['id']}", highlight=False)

@@ -31,6 +31,9 @@ from redflags.cli.common import Context, err, out, print_json
 @click.option("--country-column", multiple=True, help="Column holding a country.")
 @click.option("--identifier-column", multiple=True, help="Column holding a registration, tax or other number.")
 @click.option("--birth-date-column", default=None, help="Column holding a birth date.")
+@click.option("--date-column", default=None,
+              help="Column holding the transaction date on which links to listed parties are judged "
+                   "(default: a 'transaction date'/'order date' column, else today).")
 @click.option("--schema", default=None, help="Schema of every row when no column says it (Company, Person...).")
 @click.option("--restart", is_flag=True, help="Start again instead of resuming a killed run.")
 @click.option("--portfolio", default=None,
@@ -43,7 +46,8 @@ def screen_cmd(obj: Context, source: str, output: str, out_format: str | None, i
                cutoff: float, limit: int, workers: int, engine: str, scheduler: str | None,
                name_column: tuple[str, ...], alias_column: tuple[str, ...], id_column: str | None,
                schema_column: str | None, country_column: tuple[str, ...], identifier_column: tuple[str, ...],
-               birth_date_column: str | None, schema: str | None, restart: bool, portfolio: str | None,
+               birth_date_column: str | None, date_column: str | None, schema: str | None, restart: bool,
+               portfolio: str | None,
                no_record: bool) -> None:
     """Screen every row of INPUT (CSV, XLSX, JSON lines, Parquet; - is stdin) against every loaded list."""
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -58,7 +62,8 @@ def screen_cmd(obj: Context, source: str, output: str, out_format: str | None, i
         raise click.BadParameter("scores are between 0 and 1", param_hint="--threshold/--cutoff")
     columns = {"name": list(name_column), "alias": list(alias_column), "id": [id_column] if id_column else [],
                "schema": [schema_column] if schema_column else [], "country": list(country_column),
-               "identifier": list(identifier_column), "birth_date": [birth_date_column] if birth_date_column else []}
+               "identifier": list(identifier_column), "birth_date": [birth_date_column] if birth_date_column else [],
+               "date": [date_column] if date_column else []}
     options = Options(output_format=format_for(output, out_format), columns=columns, schema=schema,
                       threshold=THRESHOLD if threshold is None else threshold, cutoff=cutoff, limit=limit,
                       workers=workers, engine=engine, scheduler=scheduler, fmt=input_format, encoding=encoding,
@@ -88,6 +93,7 @@ def screen_cmd(obj: Context, source: str, output: str, out_format: str | None, i
     err.print(f"{run['input']} ({info['format']}{detected}): {counts.get('rows', 0):,} rows in {elapsed:.1f} s"
               f"{resumed}: [bold red]{counts.get('alert', 0):,} alert[/], "
               + (f"[bold red]{counts['review_required']:,} review required[/], " if counts.get("review_required") else "")
+              + (f"[bold magenta]{counts['linked']:,} linked party[/], " if counts.get("linked") else "")
               + (f"{counts['suppressed']:,} suppressed, " if counts.get("suppressed") else "")
               + f"{counts.get('clear', 0):,} clear, {counts.get('error', 0):,} error; run {run['id']}"
               + (f" -> {result.output}" if result.output else ""), highlight=False)
@@ -108,12 +114,13 @@ def runs_cmd(obj: Context, run_id: str | None, limit: int, as_json: bool) -> Non
         if not runs:
             err.print("No screening runs yet: `redflags screen FILE`.")
             return
-        table = Table("run", "status", "started", "input", "rows", "alert", "review", "suppressed", "clear", "error")
+        table = Table("run", "status", "started", "input", "rows", "alert", "linked", "review", "suppressed", "clear",
+                      "error")
         for run in runs:
             counts = run["counts"] or {}
             table.add_row(run["id"], run["status"], (run["started_at"] or "")[:19], run["input"],
-                          *(f"{counts.get(k, 0):,}" for k in ("rows", "alert", "review_required", "suppressed", "clear",
-                                                               "error")))
+                          *(f"{counts.get(k, 0):,}" for k in ("rows", "alert", "linked", "review_required",
+                                                               "suppressed", "clear", "error")))
         out.print(table)
         return
     data = obj.store.run(run_id)
@@ -133,7 +140,8 @@ def runs_cmd(obj: Context, run_id: str | None, limit: int, as_json: bool) -> Non
     for name, v in data["list_versions"].items():
         out.print(f"  list {name}: version {v['version']}, {v['entities']:,} entities, data as of "
                   f"{v.get('data_date') or '-'}, loaded {v.get('loaded_at')}", highlight=False)
-    out.print(f"  rows {counts.get('rows', 0):,}: {counts.get('alert', 0):,} alert, "
+    linked = f"{counts['linked']:,} linked party, " if counts.get("linked") else ""
+    out.print(f"  rows {counts.get('rows', 0):,}: {counts.get('alert', 0):,} alert, {linked}"
               f"{counts.get('review_required', 0):,} review required, {counts.get('suppressed', 0):,} suppressed, "
               f"{counts.get('clear', 0):,} clear, {counts.get('error', 0):,} error", highlight=False)
     for name, n in (counts.get("alerts_by_list") or {}).items():

@@ -107,9 +107,18 @@ def build(records: Iterable[dict[str, Any]], judgements: Iterable[dict[str, Any]
     """The index of ``records`` (stored record dicts): one party per listed party. With
     ``keep_common`` every word retrieves, however many parties have it (a portfolio's index,
     searched for the parties a listed name could concern: all of them count)."""
+    from redflags.links import from_records, link_to_dict
+
     records = list(records)
+    # linked parties (a brand, an owned company on no list) are screened as links, not as listed
+    links, only = from_records(records)
+    if only:
+        records = [r for r in records if r["id"] not in only]
     found = parties(records, judgements)
-    return assemble(prepare_all(found, dates or {}, workers), len(records), keep_common)
+    segment = assemble(prepare_all(found, dates or {}, workers), len(records), keep_common)
+    if links:
+        segment.meta["links"] = [link_to_dict(link) for link in links]
+    return segment
 
 
 def _party_dates(ids: Sequence[str], dates: Mapping[str, Any]) -> Dates:

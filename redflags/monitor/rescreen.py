@@ -120,6 +120,8 @@ def _process(store: Any, portfolio: str, dataset: str, version: int, previous: i
     from redflags.batch.engine import versions_key
     from redflags.review.record import Item, Recorder
     from redflags.screen.api import screener_for
+    from redflags.screen.screen import status_of
+
     started = time.perf_counter()
     run_id = _start(store, portfolio, dataset, version, matcher, kind, current)
     screener = screener_for(store)
@@ -140,7 +142,7 @@ def _process(store: Any, portfolio: str, dataset: str, version: int, previous: i
             items = []
             for (pid, props), hits in zip(batch, hits_of, strict=True):
                 key = parties[pid][1]
-                status = "alert" if any(h["match"] for h in hits) else "clear"
+                status = status_of(hits)
                 input_id = key.split("/", 1)[1] if "/" in key else None
                 items.append(Item(pid, input_id, props, status, hits))
             for status, _hits in recorder.record(items):

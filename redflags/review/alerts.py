@@ -9,15 +9,23 @@ from redflags.exc import NotFoundError, QueryError
 from redflags.store import tables as t
 
 STATUSES = ("open", "true_match", "false_positive", "escalated", "review_required", "delisted")
+KINDS = ("direct", "linked")
+LINKED_PREFIX = "linked:"
+"""The listed id of an alert on a linked party: ``linked:<the listed party's id>``."""
 PAGE_MAX = 1000
 
 
 def _alert_dict(row: Any, brief: bool = True) -> dict[str, Any]:
-    out = {"id": row["id"], "status": row["status"], "party": {"id": row["party_id"], "key": row.get("key")},
+    linked = row["listed_id"].startswith(LINKED_PREFIX)
+    out = {"id": row["id"], "kind": "linked" if linked else "direct", "status": row["status"],
+           "party": {"id": row["party_id"], "key": row.get("key")},
            "listed_id": row["listed_id"], "caption": row["caption"], "lists": row["lists"], "score": row["score"],
            "last_score": row["last_score"], "decision_id": row["decision_id"], "pending_id": row["pending_id"],
            "run_id": row["run_id"], "created_at": iso(row["created_at"]), "updated_at": iso(row["updated_at"]),
            "version": row["version"]}
+    if linked and isinstance(row.get("hit"), dict) and row["hit"].get("link"):
+        link = row["hit"]["link"]
+        out["link"] = {k: link.get(k) for k in ("path", "relation", "parent", "source", "on", "date_basis", "rules")}
     if not brief:
         out.update(hit=row["hit"], changes=row["changes"], listed_records=row["listed_records"],
                    party_fingerprint=row["party_fingerprint"], listed_fingerprint=row["listed_fingerprint"])
@@ -26,10 +34,13 @@ def _alert_dict(row: Any, brief: bool = True) -> dict[str, Any]:
 
 def list_alerts(store: Any, status: str | None = None, run: str | None = None, listed: str | None = None,
                 party: str | None = None, min_score: float | None = None, before: int | None = None,
-                limit: int = 100) -> list[dict[str, Any]]:
-    """Newest first; ``before`` (an alert id) pages on through a long queue in constant time."""
+                limit: int = 100, kind: str | None = None) -> list[dict[str, Any]]:
+    """Newest first; ``before`` (an alert id) pages on through a long queue in constant time;
+    ``kind``: only alerts on listed parties (``direct``) or on linked ones (``linked``)."""
     if status is not None and status not in STATUSES:
         raise QueryError(f"an alert status is one of {', '.join(STATUSES)}, not {status!r}")
+    if kind is not None and kind not in KINDS:
+        raise QueryError(f"an alert kind is one of {', '.join(KINDS)}, not {kind!r}")
     a, p = t.alerts, t.parties
     query = sa.select(a, p.c.key).join(p, p.c.id == a.c.party_id).order_by(a.c.id.desc())
     query = query.limit(max(1, min(limit, PAGE_MAX)))
@@ -45,6 +56,10 @@ def list_alerts(store: Any, status: str | None = None, run: str | None = None, l
         query = query.where(a.c.score >= min_score)
     if before is not None:
         query = query.where(a.c.id < before)
+    if kind == "linked":
+        query = query.where(a.c.listed_id.startswith(LINKED_PREFIX, autoescape=True))
+    elif kind == "direct":
+        query = query.where(sa.not_(a.c.listed_id.startswith(LINKED_PREFIX, autoescape=True)))
     with store.engine.connect() as conn:
         return [_alert_dict(dict(r)) for r in conn.execute(query).mappings()]
 

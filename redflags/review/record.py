@@ -43,13 +43,17 @@ def decision_brief(row: Any) -> dict[str, Any]:
 
 
 def row_status(status: str, hits: Iterable[dict[str, Any]]) -> str:
-    """A row is an alert if any alert on it is open, confirmed or escalated; else it needs review
-    if any does; else, with hits at the threshold, all of them are suppressed."""
-    states = [h["review"]["status"] for h in hits if h.get("match") and h.get("review")]
+    """A row is an alert if any alert on a direct hit is open, confirmed or escalated; else
+    ``linked`` if one on a linked party is; else it needs review if any alert does; else, with hits
+    at the threshold, all of them are suppressed."""
+    hits = [h for h in hits if h.get("match") and h.get("review")]
+    states = [h["review"]["status"] for h in hits]
     if not states or status == "error":
         return status
-    if any(s in ALERTING for s in states):
+    if any(h["review"]["status"] in ALERTING and h.get("kind", "direct") == "direct" for h in hits):
         return "alert"
+    if any(s in ALERTING for s in states):
+        return "linked"
     if "review_required" in states:
         return "review_required"
     return "suppressed"
@@ -307,5 +311,7 @@ def _replay(item: Item, status: str, stored: list[dict[str, Any]]) -> tuple[str,
 def record_match(store: Any, query: dict[str, Any], hits: list[dict[str, Any]], source: str, input_id: Any,
                  actor: str, versions: str, matcher: str) -> tuple[str, list[dict[str, Any]]]:
     """Record one screened party (``/match`` asked to record, the Python API)."""
-    status = "alert" if any(h["match"] for h in hits) else "clear"
+    from redflags.screen.screen import status_of
+
+    status = status_of(hits)
     return Recorder(store, source, actor, versions, matcher).record([Item(None, input_id, query, status, hits)])[0]

@@ -103,8 +103,8 @@ class ChineseFinder:
             query = make_query(name)
         except Exception:  # noqa: BLE001
             return []
-        hits = [h for h in self.screener.match(query, limit=3, threshold=self.threshold, fully=ZH_SCORED)
-                if h["match"]]
+        hits = [h for h in self.screener.match(query, limit=3, threshold=self.threshold, fully=ZH_SCORED,
+                                                linked=False) if h["match"]]
         hits = [h for h in hits if h["score"] >= hits[0]["score"] - HIT_MARGIN]
         if len(self._matched) > CACHE:
             self._matched.clear()

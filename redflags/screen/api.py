@@ -36,7 +36,7 @@ def current_screener(db: str | None = None) -> Screener:
         cached = _SCREENERS.get(url)
         if cached is None or cached[0] != key:
             _SCREENERS.clear()
-            _SCREENERS[url] = (key, Screener(index))
+            _SCREENERS[url] = (key, Screener.linking(index))
         return _SCREENERS[url][1]
     from redflags.store import open_store
 
@@ -51,10 +51,12 @@ def current_screener(db: str | None = None) -> Screener:
 
 def match(name: str | Iterable[str], schema: str | None = None, countries: Iterable[str] = (),
           identifiers: Iterable[str] = (), birth_dates: Iterable[str] = (), limit: int = 5,
-          threshold: float = THRESHOLD, store: Any = None, db: str | None = None) -> list[dict[str, Any]]:
+          threshold: float = THRESHOLD, store: Any = None, db: str | None = None,
+          on: str | None = None) -> list[dict[str, Any]]:
     """Screen one party against every active list of ``store`` (or of the store at the URL
-    ``db``; default: the configured one)."""
-    query = make_query(name, schema, countries, identifiers, birth_dates)
+    ``db``; default: the configured one): the direct hits (``kind: direct``), then the linked
+    parties (``kind: linked``) judged on ``on`` (the transaction date; default today)."""
+    query = make_query(name, schema, countries, identifiers, birth_dates, on)
     screener = screener_for(store) if store is not None else current_screener(db)
     return screener.match(query, limit=limit, threshold=threshold)
 

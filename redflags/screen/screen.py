@@ -16,7 +16,7 @@ from redflags.normalise.text import readable, sanitise
 
 def make_query(name: str | Iterable[str], schema: str | None = None,
                countries: Iterable[str] = (), identifiers: Iterable[str] = (),
-               birth_dates: Iterable[str] = ()) -> Query:
+               birth_dates: Iterable[str] = (), on: str | None = None) -> Query:
     given = [name] if isinstance(name, str) else list(name)
     names = [n for n in given if n and readable(n)]
     if not names and any(n and n.strip() for n in given):
@@ -28,9 +28,26 @@ def make_query(name: str | Iterable[str], schema: str | None = None,
         if code:
             cleaned.add(code)
     query = Query(names=names, schema=schema or None, countries=frozenset(cleaned),
-                  identifiers=tuple(i for i in identifiers if i), birth_dates=tuple(birth_dates))
+                  identifiers=tuple(i for i in identifiers if i), birth_dates=tuple(birth_dates), on=transaction_day(on))
     query.forms = name_forms(names)
     return query
+
+
+def transaction_day(value: Any) -> str | None:
+    """A transaction date (``YYYY-MM-DD``, or a longer ISO timestamp) for judging linked parties."""
+    import datetime as dt
+
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if value is None or not str(value).strip():
+        return None
+    text = str(value).strip()
+    try:
+        return dt.date.fromisoformat(text[:10]).isoformat()
+    except ValueError:
+        raise QueryError(f"not a date (YYYY-MM-DD): {text[:40]!r}") from None
 
 
 def _country(text: str) -> str | None:
@@ -66,23 +83,49 @@ class Screener:
     """Matching against an index: of a store's active lists (``from_store``, mapped from disk),
     or of given records (built in memory)."""
 
-    def __init__(self, source: Index | Iterable[dict[str, Any]]) -> None:
+    def __init__(self, source: Index | Iterable[dict[str, Any]], weights: Index | None = None,
+                 links: Iterable[Any] | None = None) -> None:
+        """``weights``: the index whose word weights score (default: this one); ``links``: the
+        linked parties to report beside the direct hits (default: none)."""
         start = time.perf_counter()
         self.index = source if isinstance(source, Index) else build_index(source)
+        self.weights = weights or self.index
+        self._links = None if links is None else list(links)
+        self._linker: Any = None
         self.build_seconds = time.perf_counter() - start
+
+    @property
+    def linker(self) -> Any:
+        """The ``LinkScreener`` of this screener's links, built on first use (None: no links)."""
+        if self._linker is None and self._links:
+            from redflags.links import LinkScreener
+
+            self._linker = LinkScreener(self._links, self)
+        return self._linker
+
+    @classmethod
+    def linking(cls, index: Index) -> "Screener":
+        """A screener of ``index`` that reports linked parties: the index's own and the curated."""
+        from redflags.links import links_of
+
+        return cls(index, links=links_of(index))
 
     @classmethod
     def from_store(cls, store: Any, key: str | None = None) -> "Screener":
         """The screener of the store's active lists (their index built first if need be)."""
         from redflags.index.persist import open_index
 
-        return cls(open_index(store, key))
+        return cls.linking(open_index(store, key))
 
     def match(self, query: Query, limit: int = 5, threshold: float = THRESHOLD,
-              candidates: int = CANDIDATES, cutoff: float = 0.0, fully: int | None = None) -> list[dict[str, Any]]:
+              candidates: int = CANDIDATES, cutoff: float = 0.0, fully: int | None = None,
+              linked: bool = True, floor: float = 0.0) -> list[dict[str, Any]]:
         """The ``limit`` best hits scoring at least ``cutoff``, best first; ``fully``: how many
         of the closest candidates are aligned word by word (default ``FULLY_SCORED``, twice
-        that for a Chinese name)."""
+        that for a Chinese name). Then, with ``linked`` and links, the linked-party hits
+        (``kind: linked``, see ``redflags.links``) after the direct ones (``kind: direct``).
+        ``floor``: candidates none of whose names come this close at character level (0-100) are
+        not scored at all (a small index retrieves nearly everything)."""
         index = self.index
         found = index.candidates(query.forms, query.identifiers, limit=candidates)
         # A C-speed character screen of every name of every candidate picks which
@@ -108,6 +151,8 @@ class Screener:
         aligned = NAMES_ALIGNED * (4 if readings else 1) * len(query.forms)
         screen_share = 0.25 if readings else 1.0  # the retrieval, which read every reading, ranks instead
         ranked = sorted(range(len(found)), key=lambda n: -screen_share * closest(n) - found[n][1])[:fully]
+        if floor:
+            ranked = [n for n in ranked if closest(n) >= floor]
         scored = []
         for n in ranked:
             cand, start = index.entity(found[n][0]), offsets[n]
@@ -115,9 +160,12 @@ class Screener:
                      for m, (_p, form) in enumerate(cand.names)]
             items.sort(key=lambda item: -item[0])
             pairs = [(q_form, form) for _v, q_form, form in items[:aligned]]
-            scored.append((score(query, cand, index.weight, index.max_idf, pairs), cand))
+            scored.append((score(query, cand, self.weights.weight, self.weights.max_idf, pairs), cand))
         scored.sort(key=lambda pair: (-pair[0].score, pair[1].id))
-        return [hit_dict(cand, result, threshold, query) for result, cand in scored[:limit] if result.score >= cutoff]
+        hits = [hit_dict(cand, result, threshold, query) for result, cand in scored[:limit] if result.score >= cutoff]
+        if linked and self.linker is not None:
+            hits.extend(self.linker.match(query, threshold, limit))
+        return hits
 
 
 def hit_dict(cand: Candidate, result: Any, threshold: float, query: Query | None = None) -> dict[str, Any]:
@@ -127,7 +175,7 @@ def hit_dict(cand: Candidate, result: Any, threshold: float, query: Query | None
         sources = ", ".join(f"{r['id']} ({r['dataset']})" for r in explanation["records"])
         explanation["summary"] += f" | one party, {len(cand.records)} records: {sources}"
     return {
-        "id": cand.id, "referents": list(cand.referents), "caption": cand.caption,
+        "kind": "direct", "id": cand.id, "referents": list(cand.referents), "caption": cand.caption,
         "schema": cand.schema, "datasets": list(cand.datasets), "lists": list(cand.lists),
         "score": round(result.score, 4), "match": result.score >= threshold,
         "matched_name": result.matched_name, "explanation": explanation,
@@ -153,6 +201,13 @@ def record_facts(cand: Candidate, result: Any, query: Query | None) -> list[dict
         out.append({"id": record.id, "dataset": record.dataset, "lists": list(record.lists),
                     "caption": record.caption, "facts": facts})
     return out
+
+
+def status_of(hits: Iterable[dict[str, Any]]) -> str:
+    """``alert`` when a direct hit is at the threshold, else ``linked`` when a linked-party hit is,
+    else ``clear``: a linked party never raises a direct alert."""
+    kinds = {h.get("kind", "direct") for h in hits if h["match"]}
+    return "alert" if "direct" in kinds else "linked" if "linked" in kinds else "clear"
 
 
 Party = str | dict[str, Any]

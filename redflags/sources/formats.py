@@ -12,7 +12,9 @@ from redflags.exc import SourceFormatError
 from redflags.sources import (
     custom_csv,
     eu_fsf,
+    fr_entity_list,
     ftm_json,
+    links_csv,
     ofac_advanced_xml,
     ofac_csv,
     ofac_xml,
@@ -20,6 +22,7 @@ from redflags.sources import (
     un_sc_xml,
     us_bis_dpl,
     us_csl,
+    us_dhs_uflpa,
 )
 from redflags.sources.base import ParseContext, is_xlsx, open_binary
 
@@ -54,6 +57,11 @@ FORMATS: dict[str, Format] = {f.name: f for f in [
     Format("ftm_delta", ftm_json.parse_delta, "opensanctions",
            "FollowTheMoney delta JSON lines (ADD/MOD/DEL)", delta=True),
     Format("custom_csv", custom_csv.parse, "custom", "redflags custom-list CSV"),
+    Format("links_csv", links_csv.parse, "links", "redflags links CSV (linked parties with a parent column)"),
+    Format("us_dhs_uflpa_html", us_dhs_uflpa.parse, "us_dhs_uflpa",
+           "DHS UFLPA Entity List page (HTML tables)"),
+    Format("fr_entity_list_xml", fr_entity_list.parse, "us_bis_el_fr",
+           "BIS Entity List rule in the Federal Register (GPO XML, RULE/GPOTABLE)"),
 ]}
 
 # OFAC legacy CSV companions: detected, but loaded only with their primary file.
@@ -87,12 +95,17 @@ def detect(path: Path) -> str:
         body = re.sub(r"<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>", "", stripped, flags=re.S)
         match = _XML_ROOT.search(body)
         root = match.group(1) if match else ""
+        if root.casefold() == "html" or stripped[:15].casefold().startswith("<!doctype html"):
+            if "uflpa" in head.casefold():
+                return "us_dhs_uflpa_html"
+            return _unknown(path, "an HTML page that is not the UFLPA Entity List")
         return {
             "CONSOLIDATED_LIST": "un_sc_xml",
             "sdnList": "ofac_xml",
             "sanctionsData": "ofac_enhanced_xml",
             "Sanctions": "ofac_advanced_xml",
             "export": "eu_fsf_xml",
+            "RULE": "fr_entity_list_xml",
         }.get(root) or _unknown(path, f"XML with root element <{root}>")
     if stripped.startswith(("{", "[")):
         first = stripped.splitlines()[0]
@@ -123,6 +136,8 @@ def detect(path: Path) -> str:
                 2: "ofac_csv_comments"}.get(width) or _unknown(
                     path, f"OFAC-like CSV row with {width} columns")
     header = {c.strip().casefold() for c in first_line.split(",")}
+    if "name" in header and header & {"parent", "parent_id"}:
+        return "links_csv"
     if {"name", "list"} <= header:
         return "custom_csv"
     return _unknown(path, f"first line {first_line[:80]!r}")

@@ -35,6 +35,8 @@ def search(request: Request, dataset: str, q: Annotated[str, Query(min_length=1,
     wanted_countries = {c.lower() for c in countries or []}
     results = []
     for hit in hits:
+        if hit.get("kind") == "linked":  # a search finds listed entities; /match reports linked parties
+            continue
         if dataset not in ("default", "all") and dataset not in hit["datasets"]:
             continue
         if schema and hit["schema"] != schema:
@@ -75,6 +77,9 @@ async def match(request: Request, body: EntityMatchQuery, dataset: str,
                                               "query's `id` is the party's id within `portfolio`.")] = False,
                 portfolio: Annotated[str, Query(max_length=200, description="Whose parties the queries are "
                                                 "(with `record`).")] = "api",
+                on: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="Transaction date "
+                                                "(YYYY-MM-DD) on which links to listed parties are judged (a "
+                                                "subsidiary sold before it is not linked); default today.")] = None,
                 ) -> Response:
     """yente's query-by-example matcher: ``queries: {key: {schema, properties}}`` in,
     ``responses: {key: {status, results, total, query}}`` out. ``default`` is every list.
@@ -90,7 +95,7 @@ async def match(request: Request, body: EntityMatchQuery, dataset: str,
     for name, example in body.queries.items():
         spec, echo = query_of(example)
         names.append(name)
-        specs.append(spec)
+        specs.append((*spec, on))
         echoes.append(echo)
     options = MatchOptions(dataset, limit, threshold, min(cutoff, threshold), include_dataset or [],
                            exclude_dataset or [], exclude_schema or [], topics or [], exclude_entity_ids or [],
@@ -116,9 +121,9 @@ def recording(request: Request, served: Any, portfolio: str, key: dict[str, Any]
     db, actor, matcher = store(request), key_actor(key), matcher_version(scoring=True)
 
     def record(name: str, spec: Any, echo: dict[str, Any], hits: list[dict[str, Any]]) -> Any:
-        names, schema, countries, identifiers, birth_dates = spec
+        names, schema, countries, identifiers, birth_dates, on = spec
         query = {"names": names, "schema": schema, "countries": countries, "identifiers": identifiers,
-                 "birth_dates": birth_dates}
+                 "birth_dates": birth_dates, **({"date": on} if on else {})}
         return record_match(db, query, hits, portfolio, echo.get("id"), actor, served.key, matcher)
 
     return record

@@ -26,11 +26,15 @@ def alerts(request: Request,
            party: Annotated[str | None, Query(max_length=400)] = None,
            min_score: Annotated[float | None, Query(ge=0, le=1)] = None,
            before: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="Page on: older than this id.")] = None,
-           limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Any:
-    """The alert queue, newest first."""
+           limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+           kind: Annotated[str | None, Query(pattern="^(direct|linked)$",
+                                             description="Alerts on listed parties, or on linked parties.")] = None,
+           ) -> Any:
+    """The alert queue, newest first; each alert says its ``kind`` (``linked``: on a brand, subsidiary or
+    affiliate of a listed party, with the ``link`` path, source and rules)."""
     from redflags.review import list_alerts
 
-    rows = list_alerts(store(request), status, run, listed, party, min_score, before, limit)
+    rows = list_alerts(store(request), status, run, listed, party, min_score, before, limit, kind)
     return json_bytes({"alerts": rows, "next_before": rows[-1]["id"] if len(rows) == limit else None})
 
 
