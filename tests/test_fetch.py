@@ -184,3 +184,21 @@ def test_builtin_sources_file_is_valid() -> None:
     for spec in sources.values():
         assert spec["format"] in FORMATS
         assert all(f["url"].startswith("https://") for f in spec["files"])
+
+
+def test_update_fetches_the_uflpa_page_as_published(store: Any, server: Any, tmp_path: Path,
+                                                     small_lists: None) -> None:
+    base, routes, hits = server
+    page = (Path(__file__).parent / "fixtures" / "links" / "uflpa.html").read_bytes()
+    routes["/uflpa-entity-list"] = _ok(page)
+    builtin = fetch.read_sources()["us_dhs_uflpa"]
+    assert builtin["format"] == "us_dhs_uflpa_html" and builtin["files"][0]["url"] == \
+        "https://www.dhs.gov/uflpa-entity-list"
+    spec = {**builtin, "files": [{**builtin["files"][0], "url": f"{base}/uflpa-entity-list", "min_bytes": 100}]}
+    sources = tmp_path / "sources.yml"
+    sources.write_text(yaml.safe_dump({"sources": {"us_dhs_uflpa": spec}}))
+    (result,) = fetch.update(store, ["us_dhs_uflpa"], sources_file=sources)
+    assert result.status == "loaded" and hits["/uflpa-entity-list"] == 1
+    assert result.load is not None and result.load.summary["dataset"] == "us_dhs_uflpa"
+    names = {r["properties"]["name"][0] for r in store.iter_records("us_dhs_uflpa")}
+    assert "Ninestar Corporation" in names and "Zhuhai Pantum Electronics Co., Ltd." in names
