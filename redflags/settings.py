@@ -102,6 +102,13 @@ SMTP_PASSWORD = _env_str("REDFLAGS_SMTP_PASSWORD", "")
 SOURCES_FILE = _env_str("REDFLAGS_SOURCES", "")
 """A sources.yml replacing the built-in list of official download URLs."""
 
+UI_SESSION_MINUTES = _env_int("REDFLAGS_UI_SESSION_MINUTES", 480)
+"""How long a web UI sign-in lasts; after that the analyst signs in again."""
+
+UI_SECRET = _env_str("REDFLAGS_UI_SECRET", "")
+"""The key that signs web UI session cookies (every server process of one deployment needs the same);
+empty: one generated on first use and kept in $REDFLAGS_HOME/ui-secret."""
+
 
 def database_url() -> str:
     """The store URL: REDFLAGS_DB, else SQLite in REDFLAGS_HOME."""

@@ -86,6 +86,9 @@ def create_app(store: Any, refresh_seconds: float = REFRESH_SECONDS, processes: 
     app.include_router(docs_router(bool(settings.API_PUBLIC_DOCS)))
     for router in ROUTERS:
         app.include_router(router)
+    from redflags.web import install
+
+    install(app)
     return app
 
 
@@ -93,12 +96,12 @@ def _handle_errors(app: FastAPI) -> None:
     """Every error as ``{"status", "detail"}``; an unexpected one logged, never shown."""
 
     @app.exception_handler(ApiError)
-    async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
-        return error_response(exc.status, exc.detail, exc.headers)
+    async def _api_error(request: Request, exc: ApiError) -> Any:
+        return _ui_error(request, exc.status, exc.detail) or error_response(exc.status, exc.detail, exc.headers)
 
     @app.exception_handler(RedflagsError)
-    async def _redflags_error(_request: Request, exc: RedflagsError) -> JSONResponse:
-        return error_response(exc.status, exc.detail)
+    async def _redflags_error(request: Request, exc: RedflagsError) -> Any:
+        return _ui_error(request, exc.status, exc.detail) or error_response(exc.status, exc.detail)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -110,12 +113,27 @@ def _handle_errors(app: FastAPI) -> None:
         return error_response(500, f"internal error ({type(exc).__name__}); it is logged on the server")
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> Any:
         parts = []
         for err in exc.errors()[:5]:
             where = ".".join(str(p) for p in err.get("loc", ()))
             parts.append(f"{where}: {err.get('msg')}")
-        return error_response(400, "invalid request: " + "; ".join(parts))
+        detail = "invalid request: " + "; ".join(parts)
+        return _ui_error(request, 400, detail) or error_response(400, detail)
+
+
+def _ui_error(request: Request, status: int, detail: str) -> Any:
+    """An error on a page of the web UI, as a page (its JSON twin keeps the API's shape)."""
+    if not request.url.path.startswith("/ui/"):
+        return None
+    from redflags.web.render import page, wants_json
+
+    if wants_json(request):
+        return None
+    headings = {400: "That did not work", 401: "Sign in again", 403: "Not allowed", 404: "Not found",
+                409: "Changed meanwhile"}
+    return page(request, "error.html.j2", {"status": status, "detail": detail,
+                                           "heading": headings.get(status, "Something went wrong")}, status=status)
 
 
 __all__ = ["configure_access_log", "create_app", "settings"]

@@ -44,6 +44,13 @@ KEY_RECORD = "redflags.key_record"
 KEY_CACHE_SECONDS = 5.0
 """A revoked key stops working within this many seconds."""
 UNAUTHENTICATED = {"WWW-Authenticate": "Bearer"}
+SESSION_SCOPE = "redflags.session"
+"""Where the guard leaves a web UI request's session (its CSRF token), when the cookie signed it in."""
+UI_PREFIX = "/ui"
+UI_PUBLIC = ("/ui/login", "/ui/static/")
+"""The sign-in page and the UI's own scripts and styles need no key."""
+QUERY_KEY_PATHS = ("/reconcile",)
+"""Where a key may come as ``?api_key=`` (OpenRefine keeps a reconciliation service as one URL)."""
 
 access_log = logging.getLogger("redflags.access")
 
@@ -52,6 +59,19 @@ class KeyCache:
     def __init__(self, store: Any) -> None:
         self.store = store
         self._seen: dict[str, tuple[float, dict[str, Any] | None]] = {}
+
+    def by_id(self, key_id: str) -> dict[str, Any] | None:
+        """The record of an unrevoked key by its id (a UI session names its key by id)."""
+        now = time.monotonic()
+        hit = self._seen.get("id:" + key_id)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        record = self.store.key(key_id)
+        if record is not None:
+            record = None if record.get("revoked_at") is not None else \
+                {k: v for k, v in record.items() if k != "secret_hash"}
+        self._seen["id:" + key_id] = (now + KEY_CACHE_SECONDS, record)
+        return record
 
     def lookup(self, token: str) -> dict[str, Any] | None:
         now = time.monotonic()
@@ -63,6 +83,19 @@ class KeyCache:
             self._seen.clear()
         self._seen[token] = (now + KEY_CACHE_SECONDS, record)
         return record
+
+
+def _sign_in_first(scope: Scope, why: str) -> Any:
+    """A page asked for without a session: to the sign-in page (back here after it); anything
+    else the UI asks for (a form, a fragment): 401."""
+    from urllib.parse import quote
+
+    from starlette.responses import RedirectResponse
+
+    if scope["method"] == "GET" and not any(n == b"hx-request" for n, _v in scope["headers"]):
+        target = scope["path"] + ("?" + scope["query_string"].decode("latin-1") if scope.get("query_string") else "")
+        return RedirectResponse(f"/ui/login?next={quote(target, safe='')}&why={why}", status_code=303)
+    return error_response(401, "sign in again: the session is missing or has expired")
 
 
 def _authorization(scope: Scope) -> str:
@@ -78,14 +111,36 @@ class Guard:
         self.app, self.keys, self.public = app, keys, public
 
     def _authenticate(self, scope: Scope) -> Any:
-        """None when the request carries a valid key (left in the scope), else the 401 response."""
+        """None when the request carries a valid key (left in the scope), else the 401 response
+        (for a page of the web UI, the way to its sign-in page)."""
         scheme, _, token = _authorization(scope).partition(" ")
+        path = scope["path"]
+        if not token.strip() and path.startswith(QUERY_KEY_PATHS):
+            from urllib.parse import parse_qs
+
+            given = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("api_key")
+            scheme, token = ("bearer", given[0]) if given else (scheme, token)
+        if not token.strip() and (path == UI_PREFIX or path.startswith(UI_PREFIX + "/")):
+            return self._session(scope)
         if scheme.lower() not in ("bearer", "apikey") or not token.strip():
             return error_response(401, "an API key is required: send `Authorization: Bearer <key>`", UNAUTHENTICATED)
         key = self.keys.lookup(token.strip())
         if key is None:
             return error_response(401, "invalid or revoked API key", UNAUTHENTICATED)
         scope[KEY_SCOPE], scope[KEY_RECORD] = key["id"], key
+        return None
+
+    def _session(self, scope: Scope) -> Any:
+        from redflags.web.session import cookie_of, read
+
+        value = cookie_of(scope["headers"])
+        session = read(value) if value else None
+        if session is None:
+            return _sign_in_first(scope, "expired" if value else "signin")
+        key = self.keys.by_id(session["k"])
+        if key is None:
+            return _sign_in_first(scope, "revoked")
+        scope[KEY_SCOPE], scope[KEY_RECORD], scope[SESSION_SCOPE] = key["id"], key, session
         return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -138,7 +193,8 @@ class Guard:
             if length is not None and (not length.isdigit() or int(length) > most):
                 refusal = error_response(413, too_large)
             else:
-                refusal = None if scope["path"] in self.public else self._authenticate(scope)
+                public = scope["path"] in self.public or scope["path"].startswith(UI_PUBLIC)
+                refusal = None if public else self._authenticate(scope)
             if refusal is not None:
                 await refusal(scope, receive, send_noting_status)
             else:

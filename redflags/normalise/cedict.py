@@ -22,6 +22,7 @@ import os
 import re
 import sqlite3
 import tempfile
+import threading
 from contextlib import closing
 from functools import lru_cache
 from importlib import resources
@@ -127,7 +128,7 @@ def _parse(data: bytes) -> dict[str, str]:
 def _build(path: Path) -> None:
     """Write the dictionary table to ``path`` (atomically: a half-written file is never used)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{os.getpid()}")
+    temp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
     temp.unlink(missing_ok=True)
     with closing(sqlite3.connect(temp)) as conn:
         conn.execute("CREATE TABLE words (word TEXT PRIMARY KEY, raw TEXT NOT NULL) WITHOUT ROWID")
@@ -139,11 +140,21 @@ def _build(path: Path) -> None:
 _CONNECTIONS: dict[int, sqlite3.Connection] = {}
 
 
+_LOCK = threading.Lock()
+
+
 def _connection() -> sqlite3.Connection:
-    """This process's read-only connection (a forked process opens its own)."""
+    """This process's read-only connection (a forked process opens its own). Threads of one process
+    share it; the first builds the table while the others wait (two building it at once would
+    write the same temporary file)."""
     conn = _CONNECTIONS.get(os.getpid())
     if conn is not None:
         return conn
+    with _LOCK:
+        return _CONNECTIONS.get(os.getpid()) or _open()
+
+
+def _open() -> sqlite3.Connection:
     folder = CACHE_DIR if CACHE_DIR is not None else Path(tempfile.gettempdir()) / f"redflags-{os.getuid()}"
     digest = hashlib.sha1(f"{len(_source())}-{LICENCE}".encode()).hexdigest()[:12]
     path = folder / f"cedict-{digest}.sqlite"

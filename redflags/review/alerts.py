@@ -22,7 +22,7 @@ def _alert_dict(row: Any, brief: bool = True) -> dict[str, Any]:
            "listed_id": row["listed_id"], "caption": row["caption"], "lists": row["lists"], "score": row["score"],
            "last_score": row["last_score"], "decision_id": row["decision_id"], "pending_id": row["pending_id"],
            "run_id": row["run_id"], "created_at": iso(row["created_at"]), "updated_at": iso(row["updated_at"]),
-           "version": row["version"]}
+           "version": row["version"], "assignee": row.get("assignee")}
     if linked and isinstance(row.get("hit"), dict) and row["hit"].get("link"):
         link = row["hit"]["link"]
         out["link"] = {k: link.get(k) for k in ("path", "relation", "parent", "source", "on", "date_basis", "rules")}
@@ -32,17 +32,31 @@ def _alert_dict(row: Any, brief: bool = True) -> dict[str, Any]:
     return out
 
 
+SORTS = ("newest", "score")
+
+
 def list_alerts(store: Any, status: str | None = None, run: str | None = None, listed: str | None = None,
                 party: str | None = None, min_score: float | None = None, before: int | None = None,
-                limit: int = 100, kind: str | None = None) -> list[dict[str, Any]]:
-    """Newest first; ``before`` (an alert id) pages on through a long queue in constant time;
-    ``kind``: only alerts on listed parties (``direct``) or on linked ones (``linked``)."""
+                limit: int = 100, kind: str | None = None, *, lists: str | None = None,
+                max_score: float | None = None, portfolio: str | None = None, assignee: str | None = None,
+                sort: str = "newest", before_score: float | None = None) -> list[dict[str, Any]]:
+    """The queue, newest first (``sort="score"``: highest best score first), paged by keyset:
+    ``before`` (an alert id, with ``before_score`` when sorted by score) pages on in constant time,
+    however long the queue. ``kind``: only alerts on listed parties (``direct``) or on linked ones
+    (``linked``); ``lists``: on this list; ``portfolio``: of parties screened from it;
+    ``assignee``: assigned to this analyst (``""``: to nobody)."""
     if status is not None and status not in STATUSES:
         raise QueryError(f"an alert status is one of {', '.join(STATUSES)}, not {status!r}")
     if kind is not None and kind not in KINDS:
         raise QueryError(f"an alert kind is one of {', '.join(KINDS)}, not {kind!r}")
+    if sort not in SORTS:
+        raise QueryError(f"the queue is sorted by one of {', '.join(SORTS)}, not {sort!r}")
     a, p = t.alerts, t.parties
-    query = sa.select(a, p.c.key).join(p, p.c.id == a.c.party_id).order_by(a.c.id.desc())
+    query = sa.select(a, p.c.key).join(p, p.c.id == a.c.party_id)
+    if sort == "score":
+        query = query.order_by(a.c.score.desc(), a.c.id.desc())
+    else:
+        query = query.order_by(a.c.id.desc())
     query = query.limit(max(1, min(limit, PAGE_MAX)))
     if status:
         query = query.where(a.c.status == status)
@@ -52,16 +66,34 @@ def list_alerts(store: Any, status: str | None = None, run: str | None = None, l
         query = query.where(a.c.listed_id == listed)
     if party:
         query = query.where(p.c.key == party)
+    if portfolio:
+        query = query.where(p.c.source == portfolio)
     if min_score is not None:
         query = query.where(a.c.score >= min_score)
+    if max_score is not None:
+        query = query.where(a.c.score <= max_score)
+    if assignee is not None:
+        query = query.where(a.c.assignee.is_(None) if assignee == "" else a.c.assignee == assignee)
+    if lists:
+        query = query.where(sa.cast(a.c.lists, sa.Text).contains(_json_string(lists), autoescape=True))
     if before is not None:
-        query = query.where(a.c.id < before)
+        if sort == "score" and before_score is not None:
+            query = query.where(sa.or_(a.c.score < before_score, sa.and_(a.c.score == before_score, a.c.id < before)))
+        else:
+            query = query.where(a.c.id < before)
     if kind == "linked":
         query = query.where(a.c.listed_id.startswith(LINKED_PREFIX, autoescape=True))
     elif kind == "direct":
         query = query.where(sa.not_(a.c.listed_id.startswith(LINKED_PREFIX, autoescape=True)))
     with store.engine.connect() as conn:
         return [_alert_dict(dict(r)) for r in conn.execute(query).mappings()]
+
+
+def _json_string(text: str) -> str:
+    """A list name as the alerts' ``lists`` JSON writes it (quoted, escaped)."""
+    import json
+
+    return json.dumps(text)
 
 
 def alert_detail(store: Any, alert_id: int) -> dict[str, Any]:

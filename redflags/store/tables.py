@@ -132,6 +132,7 @@ parties = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("purged_at", sa.DateTime(timezone=True)),
+    sa.Index("ix_parties_source_id", "source", "id"),
 )
 
 snapshots = sa.Table(
@@ -181,8 +182,12 @@ alerts = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("version", sa.Integer, nullable=False),  # optimistic concurrency: a decision names it
+    sa.Column("assignee", sa.String(200)),  # the analyst the alert is assigned to
     sa.UniqueConstraint("party_id", "listed_id", name="ux_alerts_party_listed"),
     sa.Index("ix_alerts_listed", "listed_id"),
+    sa.Index("ix_alerts_status_id", "status", "id"),
+    sa.Index("ix_alerts_assignee_id", "assignee", "id"),
+    sa.Index("ix_alerts_score_id", "score", "id"),
 )
 
 decisions = sa.Table(
