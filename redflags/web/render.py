@@ -46,8 +46,8 @@ def wants_json(request: Request) -> bool:
 def page(request: Request, template: str, data: dict[str, Any], status: int = 200, title: str = "") -> Response:
     """The page of ``data``: HTML, or ``data`` itself as JSON for its JSON twin."""
     if wants_json(request):
-        return Response(orjson.dumps(data, default=str), status_code=status, media_type="application/json",
-                        headers=HEADERS)
+        body = orjson.dumps(data, default=str, option=orjson.OPT_NON_STR_KEYS)
+        return Response(body, status_code=status, media_type="application/json", headers=HEADERS)
     return HTMLResponse(fragment(request, template, data, title), status_code=status, headers=HEADERS)
 
 

@@ -23,19 +23,28 @@ COOKIE = "redflags_session"
 
 
 def _secret() -> bytes:
+    """The deployment's signing key: ``REDFLAGS_UI_SECRET``, else one made once and kept (0600) in
+    ``$REDFLAGS_HOME/ui-secret``. Server processes starting together agree on it: the file is
+    written aside and linked into place, so none reads half of it, and the first link wins."""
     if settings.UI_SECRET:
         return settings.UI_SECRET.encode("utf-8")
     path = Path(settings.HOME) / "ui-secret"
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
+    if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        temp = path.with_name(f".ui-secret.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as fh:
             fh.write(secrets.token_bytes(32))
-        return path.read_bytes()
-    except OSError:
-        raise RuntimeError(f"cannot read the UI secret at {path}") from None
+        try:
+            os.link(temp, path)
+        except FileExistsError:
+            pass
+        finally:
+            temp.unlink(missing_ok=True)
+    secret = path.read_bytes()
+    if len(secret) < 16:
+        raise RuntimeError(f"the UI secret in {path} is too short; delete it to make a new one")
+    return secret
 
 
 def _sign(payload: bytes) -> str:
