@@ -1,4 +1,4 @@
-"""``redflags serve``: the HTTP API."""
+"""``redflags serve``: the HTTP API and the web UI."""
 
 from pathlib import Path
 
@@ -14,7 +14,7 @@ from redflags.cli.common import Context
               help="Server processes, forked from one that loaded the index (they share its memory).")
 @click.pass_obj
 def serve(obj: Context, host: str, port: int, workers: int) -> None:
-    """The HTTP API (OpenAPI at /openapi.json, docs at /docs)."""
+    """The HTTP API (OpenAPI at /openapi.json, docs at /docs) and the web UI (/ui/)."""
     import uvicorn
 
     from redflags.api.protocol import HeaderDeadlineProtocol

@@ -239,3 +239,27 @@ def test_reconciliation_preview_suggest_and_extension(ui: Any) -> None:
     assert rows["meta"][0] == {"id": "lists", "name": "Lists"}
     assert rows["rows"][hit["id"]]["lists"] == [{"str": "Entity List"}]
     assert {"str": "Lorex"} in rows["rows"][hit["id"]]["linked"] or rows["rows"][hit["id"]]["linked"] == []
+
+
+def test_an_alert_that_needs_review_shows_what_changed(ui: Any, tmp_path: Path) -> None:
+    from redflags import ingest
+
+    client, keys, store = ui
+    csrf = sign_in(client, keys["analyst"])
+    rows = [["V1", "Dahua Technology", "CN", ""]]
+    screen(client, csrf, vendors(tmp_path / "v.csv", rows))
+    alert = client.get("/ui/alerts.json").json()["alerts"][0]
+    decided = client.post(f"/ui/alerts/{alert['id']}/decide", data={
+        "csrf": csrf, "decision": "false_positive", "reason": "different_entity", "version": alert["version"]},
+        follow_redirects=False)
+    assert decided.status_code == 303
+    changed = tmp_path / "csl.csv"
+    text = (Path(__file__).parent.parent / "fixtures" / "links" / "csl.csv").read_text(encoding="utf-8")
+    changed.write_text(text.replace("No. 1199 Bin'an Road", "No. 1187 Bin'an Road"), encoding="utf-8")
+    ingest.load(store, [changed], force=True)
+    state = screen(client, csrf, vendors(tmp_path / "v.csv", rows))
+    assert state["progress"]["counts"]["review_required"] == 1
+    page = client.get(f"/ui/alerts/{alert['id']}").text
+    assert "What changed since the last decision" in page and "No. 1187 Bin&#39;an Road" in page
+    again = client.get(f"/ui/alerts/{alert['id']}.json").json()["alert"]
+    assert again["status"] == "review_required" and again["changes"][0]["side"] == "listed"
