@@ -130,9 +130,9 @@ def _listed_record(request: Request, entity_id: str) -> dict[str, Any] | None:
 
 
 def _filters(status: str, lists: str, min_score: float | None, max_score: float | None, portfolio: str,
-             run: str, assignee: str | None, kind: str, sort: str) -> dict[str, Any]:
+             run: str, assignee: str | None, kind: str, sort: str, listed: str) -> dict[str, Any]:
     return {"status": status, "lists": lists, "min_score": min_score, "max_score": max_score,
-            "portfolio": portfolio, "run": run, "assignee": assignee, "kind": kind, "sort": sort}
+            "portfolio": portfolio, "run": run, "assignee": assignee, "kind": kind, "sort": sort, "listed": listed}
 
 
 @router.get("/alerts", dependencies=[Depends(require("viewer"))])
@@ -146,12 +146,14 @@ def queue(request: Request,
           assignee: Annotated[str | None, Query(max_length=200)] = None,
           kind: Annotated[str, Query(pattern="^(|direct|linked)$")] = "",
           sort: Annotated[str, Query(pattern="^(newest|score)$")] = "newest",
+          listed: Annotated[str, Query(max_length=255)] = "",
           before: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
           before_score: Annotated[float | None, Query(ge=0, le=1)] = None) -> Response:
     from redflags.review import list_alerts
 
-    filters = _filters(status, lists, min_score, max_score, portfolio, run, assignee, kind, sort)
-    rows = list_alerts(store(request), status or None, run or None, None, None, min_score, before, PAGE, kind or None,
+    filters = _filters(status, lists, min_score, max_score, portfolio, run, assignee, kind, sort, listed)
+    rows = list_alerts(store(request), status or None, run or None, listed or None, None, min_score, before, PAGE,
+                       kind or None,
                        lists=lists or None, max_score=max_score, portfolio=portfolio or None, assignee=assignee,
                        sort=sort, before_score=before_score)
     shown = {k: v for k, v in filters.items() if v not in (None, "") and not (k == "sort" and v == "newest")}
@@ -313,6 +315,22 @@ def audit_page(request: Request, after: Annotated[int | None, Query(ge=0, le=2**
     data = {"entries": rows[::-1], "last": last, "after": start, "verify": report,
             "older": max(0, start - PAGE) if start > 0 else None}
     return page(request, "audit.html.j2", data, title="Audit log")
+
+
+@router.get("/audit/export", dependencies=[Depends(require("viewer"))])
+def audit_export(request: Request, fmt: Annotated[str, Query(alias="format", pattern="^(jsonl|csv)$")] = "jsonl",
+                 since: Annotated[str | None, Query(max_length=40)] = None,
+                 until: Annotated[str | None, Query(max_length=40)] = None) -> Response:
+    """The whole log (or a period of it) as a download, for an auditor."""
+    import io
+
+    from redflags.audit import export_entries
+
+    out = io.StringIO()
+    export_entries(store(request).engine, out, fmt, since, until)
+    media = "text/csv; charset=utf-8" if fmt == "csv" else "application/x-ndjson"
+    return Response(out.getvalue(), media_type=media,
+                    headers={**HEADERS, "Content-Disposition": f'attachment; filename="redflags-audit.{fmt}"'})
 
 
 @router.get("/portfolios", dependencies=[Depends(require("viewer"))])

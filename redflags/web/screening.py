@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import UploadFile
 
 from redflags import settings
@@ -149,16 +149,10 @@ def screen_progress(request: Request, job_id: str, key: Annotated[dict[str, Any]
 @router.get("/screen/jobs/{job_id}/results")
 def screen_download(request: Request, job_id: str, key: Annotated[dict[str, Any], Depends(require("analyst"))],
                     format: Annotated[str, Query(pattern="^(jsonl|csv|xlsx|html)$")] = "csv") -> Response:
-    from redflags.api.routes.screening import MEDIA
-    from redflags.exc import QueryError
+    from redflags.api.routes.screening import results_file
 
     _job(request, job_id, key)
-    try:
-        path = jobs(request).results(job_id, format)
-    except QueryError as exc:
-        raise ApiError(409, exc.detail) from exc
-    return FileResponse(path, media_type=MEDIA[format], filename=f"redflags-{job_id}.{format}",
-                        headers={"X-Content-Type-Options": "nosniff"})
+    return results_file(request, job_id, format)
 
 
 # --- scanning a document ------------------------------------------------------------------------

@@ -163,6 +163,11 @@ def test_the_queue_filters_sorts_pages_assigns_and_decides_in_bulk(ui: Any, tmp_
     decided = [e for e in audit["entries"] if e["action"] == "alert.decided"]
     assert len(decided) == 3 and len([e for e in audit["entries"] if e["action"] == "alert.assigned"]) == 3
     assert client.get("/ui/audit.json?verify=true").json()["verify"]["ok"]
+    exported = client.get("/ui/audit/export?format=jsonl")
+    assert exported.headers["content-disposition"].endswith('redflags-audit.jsonl"')
+    assert sum(json.loads(line)["action"] == "alert.decided" for line in exported.text.splitlines()) == 3
+    one = client.get("/ui/alerts.json?listed=us_csl-lk-dahua-el").json()["alerts"]
+    assert one and {a["listed_id"] for a in one} == {"us_csl-lk-dahua-el"}
 
 
 def test_lists_show_versions_any_two_version_diff_and_issues(ui: Any, tmp_path: Path) -> None:

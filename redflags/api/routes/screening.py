@@ -63,8 +63,14 @@ def screen_status(request: Request, job_id: str,
 def screen_results(request: Request, job_id: str, key: Annotated[dict[str, Any], Depends(require("analyst"))],
                    format: Annotated[str, Query(pattern="^(jsonl|csv|xlsx|html)$")] = "jsonl") -> FileResponse:
     _own_job(request, job_id, key)
+    return results_file(request, job_id, format)
+
+
+def results_file(request: Request, job_id: str, fmt: str) -> FileResponse:
+    """A finished job's results as a download (409 while it runs)."""
     try:
-        path = jobs(request).results(job_id, format)
+        path = jobs(request).results(job_id, fmt)
     except QueryError as exc:
         raise ApiError(409, exc.detail) from exc
-    return FileResponse(path, media_type=MEDIA[format], filename=f"redflags-{job_id}.{format}")
+    return FileResponse(path, media_type=MEDIA[fmt], filename=f"redflags-{job_id}.{fmt}",
+                        headers={"X-Content-Type-Options": "nosniff"})
