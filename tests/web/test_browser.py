@@ -115,9 +115,9 @@ def test_the_review_flow_in_chromium(site: tuple[str, str, Path]) -> None:
         page.keyboard.press("f")
         assert page.locator('input[value="false_positive"]').is_checked()
         assert page.locator("#reason").input_value() == "different_entity"
-        page.keyboard.press("Enter")  # the focus is on "Record the decision"
-        page.wait_for_load_state()
         alert_id = re.search(r"/ui/alerts/(\d+)", page.url).group(1)
+        with page.expect_navigation():
+            page.keyboard.press("Enter")  # the focus is on "Record the decision"
         detail = httpx.get(f"{base}/ui/alerts/{alert_id}.json", cookies=_cookies(context)).json()["alert"]
         assert detail["status"] == "false_positive" and detail["decisions"][0]["actor"].endswith("(alice)")
 
