@@ -329,6 +329,8 @@ def analyse_name(original: str, reading: Reading | None = None, query: bool = Fa
                 buffer = ""
                 continue
             buffer += char
+        if buffer.strip():  # text after the last Han character (the katakana of "株式会社ソニー")
+            tokens.extend(_latin_tokens(buffer, legal))
         choices: list[Choice] = []
         alt_words: set[str] = set()
         for zh in segment("".join(c for c in name if has_han(c))):

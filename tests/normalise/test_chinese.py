@@ -149,3 +149,20 @@ def test_pinyin_reads_characters_in_their_words(chars: str, expected: str) -> No
 def test_syllable_initials() -> None:
     assert syllable_initials("海康威视") == ("h", "k", "w", "sh")
     assert syllable_initials("安") == ("a",)
+
+
+def test_a_japanese_company_name_keeps_its_kana_and_reads_its_legal_form() -> None:
+    """"株式会社ソニー" was read as the words "Japanese limited company" (CC-CEDICT's gloss of 株式会社)
+    and its katakana dropped: every Japanese company name then matched the listed Japanese alias of
+    Kalashnikov Concern at 0.93."""
+    from redflags.normalise.names import analyse_name
+    from redflags.screen import compare
+
+    for name, words in (("株式会社ソニー", ["soni"]), ("ソニー株式会社", ["soni"]),
+                        ("株式会社カラシニコフ・コンツェルン", ["karashinikofu", "kontsuerun"])):
+        form = analyse_name(name)
+        assert [t.text for t in form.tokens] == words and form.legal_forms == ("coltd",)
+    assert [t.text for t in analyse_name("华为Huawei").tokens] == ["huawei", "huawei"]
+    assert compare("株式会社ソニー", "株式会社カラシニコフ・コンツェルン")["score"] < 0.5
+    assert compare("Ltd.", "株式会社カラシニコフ・コンツェルン")["score"] < 0.5
+    assert compare("株式会社カラシニコフ・コンツェルン", "株式会社カラシニコフ・コンツェルン")["score"] >= 0.9
