@@ -30,8 +30,28 @@ FLAGS = {"name": "--name-column", "alias": "--alias-column", "id": "--id-column"
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
+STAGED_HOURS = 24
+"""An upload left at the mapping step is removed after this long (by the next upload)."""
+
+
 def _staging() -> Path:
     return Path(settings.HOME) / "ui-uploads"
+
+
+def _tidy() -> None:
+    """Remove uploads abandoned at the mapping step."""
+    import time
+
+    root = _staging()
+    if not root.is_dir():
+        return
+    limit = time.time() - STAGED_HOURS * 3600
+    for folder in root.iterdir():
+        try:
+            if folder.stat().st_mtime < limit:
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            continue
 
 
 @router.get("/screen", dependencies=[Depends(require("analyst"))])
@@ -52,6 +72,7 @@ async def screen_upload(request: Request, key: Annotated[dict[str, Any], Depends
         upload = form.get("file")
         if not isinstance(upload, UploadFile) or not upload.filename:
             raise ApiError(400, "choose a file to screen (CSV, XLSX, JSON lines or Parquet)")
+        await run_in_threadpool(_tidy)
         token = secrets.token_urlsafe(18)
         folder = _staging() / token
         folder.mkdir(parents=True)

@@ -268,3 +268,20 @@ def test_an_alert_that_needs_review_shows_what_changed(ui: Any, tmp_path: Path) 
     assert "What changed since the last decision" in page and "No. 1187 Bin&#39;an Road" in page
     again = client.get(f"/ui/alerts/{alert['id']}.json").json()["alert"]
     assert again["status"] == "review_required" and again["changes"][0]["side"] == "listed"
+
+
+def test_an_upload_left_at_the_mapping_step_is_removed_a_day_later(ui: Any, tmp_path: Path) -> None:
+    import os
+
+    from redflags.web.screening import _staging
+
+    client, keys, _store = ui
+    csrf = sign_in(client, keys["analyst"])
+    first = client.post("/ui/screen", data={"csrf": csrf}, files={"file": ("a.csv", b"name\nAcme\n", "text/csv")})
+    assert first.status_code == 200
+    (left,) = list(_staging().iterdir())
+    os.utime(left, (time.time() - 25 * 3600, time.time() - 25 * 3600))
+    client.post("/ui/screen", data={"csrf": csrf}, files={"file": ("b.csv", b"name\nAcme\n", "text/csv")})
+    assert not left.exists() and len(list(_staging().iterdir())) == 1
+    gone = client.post("/ui/screen/start", data={"csrf": csrf, "token": left.name, "name": "name"})
+    assert gone.status_code == 404 and "upload the file again" in gone.text
