@@ -206,6 +206,46 @@ async def bulk(request: Request, key: Annotated[dict[str, Any], Depends(require(
     return _back(_local(back))
 
 
+@router.post("/alerts/bulk-filter")
+async def bulk_filter(request: Request, key: Annotated[dict[str, Any], Depends(require("analyst"))]) -> Response:
+    """Every alert the queue's filters select, across all pages (optionally only for parties outside
+    a country): first how many, then, confirmed, one decision each."""
+    from redflags.review.bulk import MAX_BULK, decide_all, matching_alerts
+
+    form = await request.form(max_fields=40)
+    check_csrf(request, str(form.get("csrf") or ""))
+    filters = _posted_filters(form)
+    outside = str(form.get("outside_country") or "").strip()[:60] or None
+    decision, reason = str(form.get("decision") or ""), str(form.get("reason") or "")
+    comment = str(form.get("comment") or "")[:4000] or None
+    chosen = await run_in_threadpool(lambda: [a["id"] for a in matching_alerts(store(request), filters, outside)])
+    if len(chosen) > MAX_BULK:
+        raise ApiError(400, f"the filters select more than {MAX_BULK:,} alerts: narrow them first")
+    if form.get("confirm") != "yes":
+        data = {"filters": filters, "outside_country": outside, "decision": decision, "reason": reason,
+                "comment": comment or "", "count": len(chosen), "sample": chosen[:20]}
+        return page(request, "bulk.html.j2", data, title="Confirm a bulk decision")
+    await run_in_threadpool(decide_all, store(request), chosen, decision, reason, comment, key_actor(key), key["role"])
+    return _back(f"/ui/alerts?{urlencode({k: v for k, v in filters.items() if v not in (None, '')})}")
+
+
+def _posted_filters(form: Any) -> dict[str, Any]:
+    def number(name: str) -> float | None:
+        value = str(form.get(name) or "").strip()
+        try:
+            return None if not value else max(0.0, min(1.0, float(value)))
+        except ValueError:
+            raise ApiError(400, f"{name}: a score from 0 to 1") from None
+
+    text = {name: str(form.get(name) or "").strip()[:255] or None
+            for name in ("status", "lists", "portfolio", "run", "kind", "listed")}
+    if text["kind"] not in (None, "direct", "linked"):
+        raise ApiError(400, "kind: direct or linked")
+    assignee = form.get("assignee")
+    return {**text, "min_score": number("min_score"), "max_score": number("max_score"),
+            "assignee": None if assignee in (None, "") else str(assignee)[:200]}
+
+
 # --- one alert ----------------------------------------------------------------------------------
 
 

@@ -285,3 +285,26 @@ def test_an_upload_left_at_the_mapping_step_is_removed_a_day_later(ui: Any, tmp_
     assert not left.exists() and len(list(_staging().iterdir())) == 1
     gone = client.post("/ui/screen/start", data={"csrf": csrf, "token": left.name, "name": "name"})
     assert gone.status_code == 404 and "upload the file again" in gone.text
+
+
+def test_every_alert_a_filter_selects_is_decided_after_a_count(ui: Any, tmp_path: Path) -> None:
+    """Clear every alert on one listed party for parties in another country: across pages, one
+    decision per alert, and only once confirmed."""
+    client, keys, _store = ui
+    csrf = sign_in(client, keys["analyst"])
+    rows = [[f"V{n}", "Dahua Technology", "United States" if n % 3 else "China", ""] for n in range(1, 91)]
+    screen(client, csrf, vendors(tmp_path / "dahua.csv", rows))
+    form = {"csrf": csrf, "listed": "us_csl-lk-dahua-el", "outside_country": "CN", "decision": "false_positive",
+            "reason": "different_country", "comment": "US resellers"}
+    counted = client.post("/ui/alerts/bulk-filter", data=form)
+    assert counted.status_code == 200 and "<strong>60</strong> alerts match" in counted.text
+    assert all(a["status"] == "open" for a in client.get("/ui/alerts.json?listed=us_csl-lk-dahua-el").json()["alerts"])
+    done = client.post("/ui/alerts/bulk-filter", data={**form, "confirm": "yes"}, follow_redirects=False)
+    assert done.status_code == 303
+    first = client.get("/ui/alerts.json?status=false_positive").json()["alerts"]
+    more = client.get(f"/ui/alerts.json?status=false_positive&before={first[-1]['id']}").json()["alerts"]
+    assert len(first) + len(more) == 60
+    rest = client.get("/ui/alerts.json?status=open").json()["alerts"]
+    assert len(rest) == 30 and all(int(a["party"]["key"].rsplit("V", 1)[1]) % 3 == 0 for a in rest)  # China
+    audit = client.get("/ui/audit/export?format=jsonl").text
+    assert sum('"alert.decided"' in line for line in audit.splitlines()) == 60
