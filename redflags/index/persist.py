@@ -134,6 +134,7 @@ def _build(store: Any, key: str, folder: Path) -> str:
         tmp = folder.parent / f".build-{key}-{os.getpid()}"
         shutil.rmtree(tmp, ignore_errors=True)
         segment.write(tmp)
+        _write_links(segment, tmp)
         if folder.exists():
             try:  # built meanwhile by a process that waited on another key's lock
                 Segment.open(folder)
@@ -151,6 +152,19 @@ def _build(store: Any, key: str, folder: Path) -> str:
                  time.perf_counter() - start)
         return key
     raise RuntimeError("the lists kept changing while the index was built; try again")
+
+
+def _write_links(segment: Segment, folder: Path) -> None:
+    """The index of the linked names (the curated table's and the lists' own), kept beside the
+    lists' index: a process that screens maps it rather than building it (a second per 10,000
+    links)."""
+    from redflags.index.blocker import Index
+    from redflags.links import LINKS_FOLDER, links_of
+    from redflags.links.screen import link_records
+
+    links = links_of(Index(segment))
+    if links:
+        build(link_records(links)).write(folder / LINKS_FOLDER)
 
 
 @contextmanager

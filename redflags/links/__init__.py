@@ -14,10 +14,28 @@ from redflags.links.screen import LinkScreener
 
 
 def links_of(index: Any) -> list[Link]:
-    """The links of an index's lists plus the curated table."""
+    """The links of an index's lists plus the curated table, in the order their index numbers them."""
     stored = index.segment.meta.get("links") or []
-    return [*curated(), *(link_from_dict(d) for d in stored)]
+    return [link for link in (*curated(), *(link_from_dict(d) for d in stored)) if link.names]
 
 
-__all__ = ["RELATIONS", "Link", "LinkScreener", "curated", "from_records", "link_from_dict", "link_of",
-           "link_to_dict", "links_of", "load_rules", "parse_partial", "rules_for"]
+def link_index(index: Any) -> Any:
+    """The linked names' index built and kept beside the lists' index (None: build it in memory)."""
+    from redflags.index.blocker import Index
+    from redflags.index.segment import Damaged, Segment
+
+    folder = getattr(index.segment, "folder", None)
+    if folder is None or not (folder / LINKS_FOLDER).is_dir():
+        return None
+    try:
+        return Index(Segment.open(folder / LINKS_FOLDER))
+    except Damaged:
+        return None
+
+
+LINKS_FOLDER = "links"
+"""Where, inside an index's folder, the index of its linked names is kept."""
+
+
+__all__ = ["LINKS_FOLDER", "RELATIONS", "Link", "LinkScreener", "curated", "from_records", "link_from_dict",
+           "link_index", "link_of", "link_to_dict", "links_of", "load_rules", "parse_partial", "rules_for"]

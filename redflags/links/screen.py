@@ -28,19 +28,27 @@ PARENT_MARGIN = 0.05
 """Listed parties within this of the best are all reached (one firm listed twice, on two lists)."""
 
 
-class LinkScreener:
-    """The links of a screener's lists (``links``), resolved against it (``direct``)."""
+def link_records(links: Iterable[Link]) -> list[dict[str, Any]]:
+    """The linked names as records to index, numbered in ``links`` order (``link-<n>``)."""
+    return [{"id": f"link-{n}", "schema": link.schema, "caption": link.caption, "lists": [],
+             "properties": {"name": [link.names[0]], "alias": list(link.names[1:]), "country": list(link.countries)}}
+            for n, link in enumerate(links)]
 
-    def __init__(self, links: Iterable[Link], direct: Any) -> None:
+
+class LinkScreener:
+    """The links of a screener's lists (``links``), resolved against it (``direct``). ``index``:
+    the linked names' index built with the lists' (``persist``), else one is built here."""
+
+    def __init__(self, links: Iterable[Link], direct: Any, index: Any = None) -> None:
         from redflags.screen.screen import Screener
 
         self.links = [link for link in links if link.names]
         self.direct = direct
-        records = [{"id": f"link-{n}", "schema": link.schema, "caption": link.caption, "lists": [],
-                    "properties": {"name": [link.names[0]], "alias": list(link.names[1:]),
-                                   "country": list(link.countries)}}
-                   for n, link in enumerate(self.links)]
-        self.screener = Screener(records, weights=direct.index) if records else None
+        if index is not None:
+            self.screener: Any = Screener(index, weights=direct.index)
+        else:
+            records = link_records(self.links)
+            self.screener = Screener(records, weights=direct.index) if records else None
         self._parents: dict[Link, list[dict[str, Any]]] = {}
 
     def __len__(self) -> int:

@@ -84,13 +84,14 @@ class Screener:
     or of given records (built in memory)."""
 
     def __init__(self, source: Index | Iterable[dict[str, Any]], weights: Index | None = None,
-                 links: Iterable[Any] | None = None) -> None:
+                 links: Iterable[Any] | None = None, link_index: Index | None = None) -> None:
         """``weights``: the index whose word weights score (default: this one); ``links``: the
         linked parties to report beside the direct hits (default: none)."""
         start = time.perf_counter()
         self.index = source if isinstance(source, Index) else build_index(source)
         self.weights = weights or self.index
         self._links = None if links is None else list(links)
+        self._link_index = link_index
         self._linker: Any = None
         self.build_seconds = time.perf_counter() - start
 
@@ -100,15 +101,15 @@ class Screener:
         if self._linker is None and self._links:
             from redflags.links import LinkScreener
 
-            self._linker = LinkScreener(self._links, self)
+            self._linker = LinkScreener(self._links, self, self._link_index)
         return self._linker
 
     @classmethod
     def linking(cls, index: Index) -> "Screener":
         """A screener of ``index`` that reports linked parties: the index's own and the curated."""
-        from redflags.links import links_of
+        from redflags.links import link_index, links_of
 
-        return cls(index, links=links_of(index))
+        return cls(index, links=links_of(index), link_index=link_index(index))
 
     @classmethod
     def from_store(cls, store: Any, key: str | None = None) -> "Screener":

@@ -338,3 +338,16 @@ def test_the_api_answers_linked_hits_for_what_they_are(lists: Any) -> None:
         assert client.get("/alerts?kind=direct", headers=key).json()["alerts"] == []
         search = client.get("/search/default?q=EZVIZ", headers=key).json()["results"]
         assert all(not r["id"].startswith("linked:") for r in search)
+
+
+def test_the_linked_names_index_is_built_with_the_lists_and_mapped(lists: Any) -> None:
+    from redflags.links import LINKS_FOLDER
+    from redflags.screen.api import screener_for
+
+    screener = screener_for(lists)
+    folder = screener.index.segment.folder
+    assert (folder / LINKS_FOLDER / "manifest.json").exists() or any((folder / LINKS_FOLDER).iterdir())
+    linker = screener.linker
+    assert linker.screener.index.segment.folder == folder / LINKS_FOLDER  # mapped, not rebuilt
+    assert len(linker.screener.index) == len(linker.links) == len(curated())
+    assert linked(match("EZVIZ", store=lists))[0]["link"]["party"] == "EZVIZ"
