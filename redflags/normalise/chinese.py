@@ -160,7 +160,7 @@ _NUMERAL = re.compile(r"第?([零〇一二两三四五六七八九十百千]+|[0
 def chinese_number(text: str) -> int | None:
     """"二十九" -> 29, "一百零三" -> 103, "七〇四" (digit by digit) -> 704; None if ``text`` is not
     a Chinese numeral."""
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
         return int(text)
     if len(text) > 1 and all(c in _DIGITS for c in text):
         return int("".join(str(_DIGITS[c]) for c in text))

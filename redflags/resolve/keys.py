@@ -29,7 +29,7 @@ def _keys(record: dict[str, Any]) -> Iterator[str]:
     props = record.get("properties") or {}
     for sanction in record.get("sanctions") or []:
         number = str(sanction.get("entityNumber") or "").strip()
-        if number.isdigit() and sanction.get("authority") == OFAC:
+        if number.isascii() and number.isdigit() and sanction.get("authority") == OFAC:
             yield f"ofac:{number}"
         reference = str(sanction.get("unscId") or "").strip()
         if _UN_ID.match(reference):

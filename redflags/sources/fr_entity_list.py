@@ -92,7 +92,7 @@ def parse(ctx: ParseContext) -> Iterator[Record]:
         found = root.find(f".//{tag}")
         if found is not None:
             meta[key] = _text(found)
-    pages = [int(p.get("P")) for p in root.iter("PRTPAGE") if (p.get("P") or "").isdigit()]
+    pages = [int(p.get("P")) for p in root.iter("PRTPAGE") if re.fullmatch(r"[0-9]+", p.get("P") or "")]
     entries = [entry for table in root.iter("GPOTABLE") for entry in _table(ctx, table, table.sourceline or 0)]
     if not entries:
         raise SourceFormatError(f"{ctx.name}: no Entity List table (GPOTABLE with entity rows) in this rule")

@@ -68,7 +68,7 @@ def parse(ctx: ParseContext) -> Iterator[Record]:
     for locator, cells in _rows(ctx, ctx.path, len(PRIMARY)):
         row = dict(zip(PRIMARY, cells))
         ent = row["ent_num"]
-        if not ent.isdigit():
+        if not (ent.isascii() and ent.isdigit()):
             raise SourceFormatError(
                 f"{ctx.name}: {locator}: field ent_num is not a number; this is not an "
                 "OFAC legacy CSV primary file", repr(ent[:80]))

@@ -37,7 +37,7 @@ def is_dead(owner: str | None) -> bool:
     if len(parts) != 3:
         return False
     host, pid_text, start = parts
-    if host != socket.gethostname() or not pid_text.isdigit():
+    if host != socket.gethostname() or not (pid_text.isascii() and pid_text.isdigit()):
         return False
     pid = int(pid_text)
     try:

@@ -249,6 +249,15 @@ def test_the_real_2023_rule_loads_ten_entities_in_thirteen_entries(store: Any, s
     assert "AO TipoMTeXKOMirneKT" in promtekh["properties"]["alias"]  # kept as printed
 
 
+def test_a_page_number_in_other_digits_is_ignored(store: Any, tmp_path: Path) -> None:
+    rule = tmp_path / "fr-rule.xml"
+    rule.write_text((LINKS / "fr-rule.xml").read_text(encoding="utf-8").replace('P="10402"', 'P="¹"'),
+                    encoding="utf-8")
+    ingest.load(store, [rule])
+    entry = next(iter(store.iter_records("us_bis_entity_list")))["sanctions"][0]
+    assert entry["federalRegisterNotice"] == "90 FR 10400, 3/3/2025"
+
+
 @pytest.mark.parametrize(("body", "message"), [
     ('<?xml version="1.0"?>\n<!DOCTYPE RULE [<!ENTITY x "y">]>\n<RULE>&x;</RULE>', "DOCTYPE or entities"),
     ('<?xml version="1.0"?>\n<RULE><PREAMB>\n<SUBJECT>x</SUBJECT>\n</RULE>', "line 4: malformed XML"),

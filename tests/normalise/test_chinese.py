@@ -166,3 +166,10 @@ def test_a_japanese_company_name_keeps_its_kana_and_reads_its_legal_form() -> No
     assert compare("株式会社ソニー", "株式会社カラシニコフ・コンツェルン")["score"] < 0.5
     assert compare("Ltd.", "株式会社カラシニコフ・コンツェルン")["score"] < 0.5
     assert compare("株式会社カラシニコフ・コンツェルン", "株式会社カラシニコフ・コンツェルン")["score"] >= 0.9
+
+
+def test_digits_of_other_scripts_are_not_numbers_to_read() -> None:
+    from redflags.normalise.chinese import chinese_number
+
+    assert chinese_number("29") == 29 and chinese_number("二十九") == 29
+    assert chinese_number("²") is None and chinese_number("١٢") is None

@@ -206,3 +206,11 @@ def test_screen_jobs_record_under_the_uploading_key(api: Any, tmp_path: Path, lo
     with loaded.engine.connect() as conn:
         actors = set(conn.execute(sa.select(t.screenings.c.actor)).scalars())
     assert actors == {next(iter(actors))} and "analyst one" in next(iter(actors))
+
+
+def test_a_party_reference_in_other_digits_is_not_found_rather_than_an_error(api: Any) -> None:
+    """"¹" is a digit to str.isdigit() but not to int(): the certificate route answered 500 (found by
+    the API fuzz run)."""
+    client, keys = api
+    answer = client.get("/parties/%C2%B9/certificate", headers=keys["viewer"])
+    assert answer.status_code == 404 and "no screened party" in answer.json()["detail"]
