@@ -19,7 +19,7 @@ def find_party(store: Any, ref: str) -> dict[str, Any]:
     p = t.parties
     with store.engine.connect() as conn:
         row = conn.execute(sa.select(p).where(p.c.key == ref)).mappings().first()
-        if row is None and ref.isascii() and ref.isdigit():
+        if row is None and ref.isascii() and ref.isdigit() and int(ref) <= 2**31 - 1:  # a party number
             row = conn.execute(sa.select(p).where(p.c.id == int(ref))).mappings().first()
         if row is None:
             rows = conn.execute(sa.select(p).where(p.c.input_id == ref).limit(2)).mappings().all()
