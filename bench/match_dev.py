@@ -136,7 +136,7 @@ def linked_report(screener: Any, make_query: Any, rows: list[dict], cjk_rows: li
     from redflags.links import links_of
     from redflags.screen import Screener
 
-    linking = Screener(screener.index, links=links_of(screener.index))
+    linking = Screener(screener.index, links=links_of(screener.index.segment.meta))
     every = rows + cjk_rows
     queries = {row["id"]: make_query(row["name"], row["schema"] or None, [row["country"]] if row["country"] else [])
                for row in every}

@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from redflags import settings
 from redflags.api.errors import error_response
-from redflags.api.keys import verify_key
+from redflags.api.keys import active_key, verify_key
 
 REQUESTS = Counter("redflags_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram("redflags_http_request_seconds", "HTTP request latency", ["route"],
@@ -66,10 +66,7 @@ class KeyCache:
         hit = self._seen.get("id:" + key_id)
         if hit is not None and hit[0] > now:
             return hit[1]
-        record = self.store.key(key_id)
-        if record is not None:
-            record = None if record.get("revoked_at") is not None else \
-                {k: v for k, v in record.items() if k != "secret_hash"}
+        record = active_key(self.store, key_id)
         self._seen["id:" + key_id] = (now + KEY_CACHE_SECONDS, record)
         return record
 

@@ -42,5 +42,14 @@ def verify_key(store: Any, token: str) -> dict[str, Any] | None:
     return record
 
 
+def active_key(store: Any, key_id: str) -> dict[str, Any] | None:
+    """The record of an unrevoked key by its id (what a web UI session names), without its hash."""
+    record = store.key(key_id)
+    if record is None or record["revoked_at"] is not None:
+        return None
+    record.pop("secret_hash", None)
+    return record  # type: ignore[no-any-return]
+
+
 def allows(role: str, needed: str) -> bool:
     return RANK.get(role, -1) >= RANK[needed]

@@ -14,6 +14,12 @@ COLUMNS = ("seq", "at", "actor", "action", "subject", "record_hash", "payload_ha
            "payload")
 
 
+def last_seq(engine: Engine) -> int:
+    """The sequence number of the newest entry (0: the log is empty)."""
+    with engine.connect() as conn:
+        return int(conn.execute(sa.select(sa.func.max(t.audit_log.c.seq))).scalar() or 0)
+
+
 def entries(engine: Engine, since: str | None = None, until: str | None = None, action: str | None = None,
             after: int = 0, limit: int | None = None) -> Iterator[dict[str, Any]]:
     """Entries in sequence order; times compare as ISO 8601 UTC text (a date is its midnight)."""

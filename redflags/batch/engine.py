@@ -88,10 +88,21 @@ class ChunkScreener:
         self._hits = lru_cache(maxsize=settings.SCREEN_CACHE)(self._screen)
 
     def _screen(self, key: tuple[Any, ...]) -> tuple[dict[str, Any], ...]:
-        names, schema, countries, identifiers, birth_dates, on = key
-        query = make_query(list(names), schema, countries, identifiers, birth_dates, on)
+        names, schema, countries, identifiers, birth_dates = key
+        query = make_query(list(names), schema, countries, identifiers, birth_dates)
         p = self.params
         return tuple(self.screener.match(query, limit=p.limit, threshold=p.threshold, cutoff=p.cutoff))
+
+    def hits(self, query: dict[str, Any]) -> tuple[dict[str, Any], ...]:
+        """The row's hits: its names screened once whatever the row's transaction date (a ledger
+        names one supplier many times), then its linked hits judged on that date."""
+        key = (tuple(query["names"]), query["schema"], tuple(query["countries"]), tuple(query["identifiers"]),
+               tuple(query["birth_dates"]))
+        hits = self._hits(key)
+        linker = self.screener.linker
+        if query.get("date") and linker is not None and any(h.get("kind") == "linked" for h in hits):
+            return tuple(linker.on_day(hits, query["date"]))
+        return hits
 
     def screen_chunk(self, rows: list[Row]) -> tuple[bytes, Stats]:
         lines = []
@@ -101,10 +112,8 @@ class ChunkScreener:
             error = read_error or error
             hits: tuple[dict[str, Any], ...] = ()
             if error is None and query is not None:
-                key = (tuple(query["names"]), query["schema"], tuple(query["countries"]),
-                       tuple(query["identifiers"]), tuple(query["birth_dates"]), query.get("date"))
                 try:
-                    hits = self._hits(key)
+                    hits = self.hits(query)
                 except RedflagsError as exc:
                     error = f"cannot be screened: {exc.detail}"
             status = "error" if error else status_of(hits)

@@ -7,14 +7,14 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from redflags.index.blocker import Index
-from redflags.index.build import build
+from redflags.index.build import build_lists
 from redflags.index.candidate import Candidate, RecordFacts, candidate_from_record
 
 
 def build_index(records: Iterable[dict[str, Any]], judgements: Iterable[dict[str, Any]] = (),
                 dates: Mapping[str, Any] | None = None) -> Index:
     """An index over ``records`` (stored record dicts) held in memory, not written anywhere."""
-    return Index(build(records, judgements, dates))
+    return Index(build_lists(records, judgements, dates))
 
 
 __all__ = ["Candidate", "Index", "RecordFacts", "build_index", "candidate_from_record"]

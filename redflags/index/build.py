@@ -107,15 +107,20 @@ def build(records: Iterable[dict[str, Any]], judgements: Iterable[dict[str, Any]
     """The index of ``records`` (stored record dicts): one party per listed party. With
     ``keep_common`` every word retrieves, however many parties have it (a portfolio's index,
     searched for the parties a listed name could concern: all of them count)."""
+    records = list(records)
+    found = parties(records, judgements)
+    return assemble(prepare_all(found, dates or {}, workers), len(records), keep_common)
+
+
+def build_lists(records: Iterable[dict[str, Any]], judgements: Iterable[dict[str, Any]] = (),
+                dates: Mapping[str, Any] | None = None, workers: int = 0) -> Segment:
+    """The index of the lists' records: the linked parties they state (a brand, an owned company on
+    no list) are kept apart, as links in the index's metadata, not screened as listed parties."""
     from redflags.links import from_records, link_to_dict
 
     records = list(records)
-    # linked parties (a brand, an owned company on no list) are screened as links, not as listed
     links, only = from_records(records)
-    if only:
-        records = [r for r in records if r["id"] not in only]
-    found = parties(records, judgements)
-    segment = assemble(prepare_all(found, dates or {}, workers), len(records), keep_common)
+    segment = build([r for r in records if r["id"] not in only] if only else records, judgements, dates, workers)
     if links:
         segment.meta["links"] = [link_to_dict(link) for link in links]
     return segment

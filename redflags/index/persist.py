@@ -28,7 +28,7 @@ from typing import Any
 
 from redflags import settings
 from redflags.index.blocker import Index
-from redflags.index.build import build
+from redflags.index.build import build, build_lists
 from redflags.index.segment import FORMAT, Damaged, Segment
 
 log = logging.getLogger("redflags.index")
@@ -129,7 +129,7 @@ def _build(store: Any, key: str, folder: Path) -> str:
         if now != key:  # the lists changed while they were read: read them again
             key, folder = now, folder.parent / now
             continue
-        segment = build(records, judgements, dates, workers=os.cpu_count() or 1)
+        segment = build_lists(records, judgements, dates, workers=os.cpu_count() or 1)
         del records, dates
         tmp = folder.parent / f".build-{key}-{os.getpid()}"
         shutil.rmtree(tmp, ignore_errors=True)
@@ -158,11 +158,10 @@ def _write_links(segment: Segment, folder: Path) -> None:
     """The index of the linked names (the curated table's and the lists' own), kept beside the
     lists' index: a process that screens maps it rather than building it (a second per 10,000
     links)."""
-    from redflags.index.blocker import Index
     from redflags.links import LINKS_FOLDER, links_of
     from redflags.links.screen import link_records
 
-    links = links_of(Index(segment))
+    links = links_of(segment.meta)
     if links:
         build(link_records(links)).write(folder / LINKS_FOLDER)
 

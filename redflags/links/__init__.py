@@ -1,6 +1,6 @@
 """Linked parties: brands, subsidiaries and affiliates of listed parties, and the rules that reach them.
 
-``links_of(index)`` are the links an index's lists state (read when it was built) and the table
+``links_of(meta)`` are the links an index's lists state (read when it was built) and the table
 shipped with redflags; ``LinkScreener`` finds them for a query and follows each to its listed
 party. Works without HTTP or click: the CLI, the API and batch screening only call it.
 """
@@ -13,9 +13,10 @@ from redflags.links.rules import load_rules, rules_for
 from redflags.links.screen import LinkScreener
 
 
-def links_of(index: Any) -> list[Link]:
-    """The links of an index's lists plus the curated table, in the order their index numbers them."""
-    stored = index.segment.meta.get("links") or []
+def links_of(meta: dict[str, Any]) -> list[Link]:
+    """The links of an index's lists (from its metadata) plus the curated table, in the order the
+    linked names' index numbers them."""
+    stored = meta.get("links") or []
     return [link for link in (*curated(), *(link_from_dict(d) for d in stored)) if link.names]
 
 

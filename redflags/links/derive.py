@@ -104,9 +104,11 @@ def from_records(records: Iterable[dict[str, Any]]) -> tuple[list[Link], set[str
                     continue
                 only.add(child_id)
                 role = ", ".join(props.get("role", []))
+                parent_names = _names(parent)
                 links.append(Link(
-                    id=f"{record['id']}:{child_id}", names=names, relation=edge[2], parent=_names(parent)[0]
-                    if _names(parent) else parent_id, parent_ids=(parent_id,), source=_where(record), origin="list",
+                    id=f"{record['id']}:{child_id}", names=names, relation=edge[2],
+                    parent=parent_names[0] if parent_names else parent_id, parent_ids=(parent_id,),
+                    source=_where(record), origin="list",
                     share=_share((props.get("percentage") or [None])[0]),
                     start=(props.get("startDate") or [None])[0], end=(props.get("endDate") or [None])[0],
                     schema=child.get("schema", "Company"),

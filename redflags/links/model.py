@@ -2,7 +2,7 @@
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 RELATIONS = {
@@ -71,7 +71,6 @@ class Link:
     note: str | None = None
     named: bool = False
     """The list's own entry names this party (a subsidiary the UFLPA list names in an entry)."""
-    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def caption(self) -> str:

@@ -1,8 +1,9 @@
 """Linked-party hits: the query against the names of brands, subsidiaries and affiliates, each
 found name followed to the listed party it belongs to.
 
-The linked names are indexed apart from the listed ones (in memory: they are few) and scored with
-the lists' own word weights, so that a word common in the lists counts as little here as there.
+The linked names have an index of their own (built with the lists' index and kept beside it, see
+``index.persist``; in memory for an index built in memory) and are scored with the lists' own word
+weights, so that a word common in the lists counts as little here as there.
 A linked hit names its path (``EZVIZ → subsidiary of → Hangzhou Hikvision…``), the relation's
 dates judged on the row's transaction date or today, the source, and each list's rule. It is
 reported apart from direct hits and never raises one.
@@ -87,39 +88,57 @@ class LinkScreener:
         on the day (the hit is kept: it says why the party was not flagged)."""
         if self.screener is None:
             return []
-        on, basis = _day(query)
+        on, basis = _day(getattr(query, "on", None))
         by_parent: dict[str, dict[str, Any]] = {}
         for hit in self.screener.match(query, limit=limit, threshold=threshold, cutoff=threshold, linked=False,
                                        floor=SCREEN_FLOOR):
             link = self.links[int(hit["id"].removeprefix("link-"))]
-            held, why = link.in_force(on)
             for parent in self.parents(link):
-                rules = rules_for(parent["lists"], link, on)
                 path = f"{hit['matched_name']} → {link.reads()} → {parent['caption']} ({', '.join(parent['lists'])})"
                 linked = {"party": link.caption, "names": list(link.names), "relation": link.relation,
                           "reads": link.reads(), "parent": parent["caption"], "parent_id": parent["id"],
                           "path": path, "share": link.share, "start": link.start, "end": link.end,
                           "source": link.source, "origin": link.origin, "link_id": link.id, "note": link.note,
-                          "on": on.isoformat(), "date_basis": basis, "in_force": held, "why": why,
-                          "rules": rules, "parent_score": parent["score"]}
-                explanation = dict(hit["explanation"])
-                rule_text = "; ".join(f"{r['title']}: {r['status']}, reaches it: {r['reaches']} ({r['why']})"
-                                      for r in rules) or "no rule on record for these lists"
-                explanation["summary"] = (f"LINKED: {path}; {why} ({basis}); source {link.source} | rules: "
-                                          f"{rule_text} | name: {hit['explanation']['summary']}")
+                          "parent_score": parent["score"], "name_match": bool(hit["match"]),
+                          "name_summary": hit["explanation"]["summary"]}
                 entry = {"kind": "linked", "id": f"linked:{parent['id']}", "referents": parent["referents"],
                          "caption": f"{link.caption} → {parent['caption']}", "schema": parent["schema"],
                          "datasets": parent["datasets"], "lists": parent["lists"], "score": hit["score"],
-                         "match": bool(hit["match"] and held), "matched_name": hit["matched_name"],
-                         "link": linked, "explanation": explanation}
+                         "matched_name": hit["matched_name"], "link": linked,
+                         "explanation": dict(hit["explanation"])}
+                entry = judge(entry, link, on, basis)
                 known = by_parent.get(entry["id"])
                 if known is None or (entry["match"], entry["score"]) > (known["match"], known["score"]):
                     by_parent[entry["id"]] = entry
         return sorted(by_parent.values(), key=lambda h: (not h["match"], -h["score"], h["id"]))[:limit]
 
+    def on_day(self, hits: Iterable[dict[str, Any]], day: str | None) -> list[dict[str, Any]]:
+        """``hits`` (as ``match`` answered them on another day) judged on ``day`` (ISO): whether
+        each link held then, and the rules then in force. Matching names does not depend on the day,
+        so a file of many transactions by one party is screened once."""
+        on, basis = _day(day)
+        hits = list(hits)
+        by_id = {link.id: link for link in self.links}
+        direct = [h for h in hits if h.get("kind") != "linked"]
+        linked = [judge(h, by_id[h["link"]["link_id"]], on, basis) for h in hits
+                  if h.get("kind") == "linked" and h["link"]["link_id"] in by_id]
+        return direct + sorted(linked, key=lambda h: (not h["match"], -h["score"], h["id"]))
 
-def _day(query: Any) -> tuple[dt.date, str]:
-    on = getattr(query, "on", None)
+
+def judge(hit: dict[str, Any], link: Link, on: dt.date, basis: str) -> dict[str, Any]:
+    """A linked hit judged on ``on``: whether the relation held, the rules, the summary."""
+    held, why = link.in_force(on)
+    info = hit["link"]
+    rules = rules_for(hit["lists"], link, on)
+    rule_text = "; ".join(f"{r['title']}: {r['status']}, reaches it: {r['reaches']} ({r['why']})"
+                          for r in rules) or "no rule on record for these lists"
+    explanation = {**hit["explanation"], "summary": f"LINKED: {info['path']}; {why} ({basis}); source {link.source}"
+                   f" | rules: {rule_text} | name: {info['name_summary']}"}
+    return {**hit, "match": bool(info["name_match"] and held), "explanation": explanation,
+            "link": {**info, "on": on.isoformat(), "date_basis": basis, "in_force": held, "why": why, "rules": rules}}
+
+
+def _day(on: str | None) -> tuple[dt.date, str]:
     if on:
         return dt.date.fromisoformat(str(on)[:10]), "transaction date"
     return dt.date.today(), "today"

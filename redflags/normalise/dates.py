@@ -24,6 +24,7 @@ _MONTHS = {
 _ISO = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?(?:[T ].*)?$")
 _NUMERIC = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
 _TEXTUAL = re.compile(r"^(?:(\d{1,2})\s+)?([A-Za-z]{3,9})\.?,?\s+(\d{4})$")
+_US_TEXTUAL = re.compile(r"^([A-Za-z]{3,9})\.?\s+(\d{1,2}),?\s+(\d{4})$")  # "June 21, 2022", "Feb. 24, 2023"
 _MONTH_YEAR = re.compile(r"^(\d{1,2})[/.\-](\d{4})$")
 _YEAR = re.compile(r"^(\d{4})$")
 _APPROX = re.compile(r"^(?:circa|ca\.|approximately|approx\.?|about)\s+", re.IGNORECASE)
@@ -63,6 +64,8 @@ def parse_date(text: str | None, day_first: bool = True) -> str | None:
         return _compose(int(m[2]), int(m[1]))
     if (m := _TEXTUAL.match(value)) and (named := _MONTHS.get(m[2].lower())):
         return _compose(int(m[3]), named, int(m[1] or 0))
+    if (m := _US_TEXTUAL.match(value)) and (named := _MONTHS.get(m[1].lower())):
+        return _compose(int(m[3]), named, int(m[2]))
     if m := _YEAR.match(value):
         return _compose(int(m[1]))
     return None

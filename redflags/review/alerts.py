@@ -39,12 +39,14 @@ def list_alerts(store: Any, status: str | None = None, run: str | None = None, l
                 party: str | None = None, min_score: float | None = None, before: int | None = None,
                 limit: int = 100, kind: str | None = None, *, lists: str | None = None,
                 max_score: float | None = None, portfolio: str | None = None, assignee: str | None = None,
-                sort: str = "newest", before_score: float | None = None) -> list[dict[str, Any]]:
+                sort: str = "newest", before_score: float | None = None,
+                after: int | None = None) -> list[dict[str, Any]]:
     """The queue, newest first (``sort="score"``: highest best score first), paged by keyset:
     ``before`` (an alert id, with ``before_score`` when sorted by score) pages on in constant time,
     however long the queue. ``kind``: only alerts on listed parties (``direct``) or on linked ones
     (``linked``); ``lists``: on this list; ``portfolio``: of parties screened from it;
-    ``assignee``: assigned to this analyst (``""``: to nobody)."""
+    ``assignee``: assigned to this analyst (``""``: to nobody); ``after``: the alerts newer than
+    this one, oldest first (the way back up the queue)."""
     if status is not None and status not in STATUSES:
         raise QueryError(f"an alert status is one of {', '.join(STATUSES)}, not {status!r}")
     if kind is not None and kind not in KINDS:
@@ -53,7 +55,9 @@ def list_alerts(store: Any, status: str | None = None, run: str | None = None, l
         raise QueryError(f"the queue is sorted by one of {', '.join(SORTS)}, not {sort!r}")
     a, p = t.alerts, t.parties
     query = sa.select(a, p.c.key).join(p, p.c.id == a.c.party_id)
-    if sort == "score":
+    if after is not None:
+        query = query.where(a.c.id > after).order_by(a.c.id)
+    elif sort == "score":
         query = query.order_by(a.c.score.desc(), a.c.id.desc())
     else:
         query = query.order_by(a.c.id.desc())
@@ -90,6 +94,19 @@ def list_alerts(store: Any, status: str | None = None, run: str | None = None, l
         query = query.where(sa.not_(a.c.listed_id.startswith(LINKED_PREFIX, autoescape=True)))
     with store.engine.connect() as conn:
         return [_alert_dict(dict(r)) for r in conn.execute(query).mappings()]
+
+
+QUEUE_FILTERS = ("status", "run", "listed", "min_score", "kind", "lists", "max_score", "portfolio", "assignee")
+"""The ``list_alerts`` filters a queue is defined by."""
+
+
+def neighbours(store: Any, alert_id: int, **filters: Any) -> tuple[int | None, int | None]:
+    """The alerts just newer and just older than ``alert_id`` in the queue these ``filters``
+    (``QUEUE_FILTERS``) select, newest first: where ``k`` and ``j`` go from an alert."""
+    wanted = {k: v for k, v in filters.items() if k in QUEUE_FILTERS and v not in (None, "")}
+    newer = list_alerts(store, limit=1, after=alert_id, **wanted)
+    older = list_alerts(store, limit=1, before=alert_id, **wanted)
+    return (newer[0]["id"] if newer else None), (older[0]["id"] if older else None)
 
 
 def _json_string(text: str) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from redflags.review.alerts import PAGE_MAX, list_alerts
+from redflags.review.alerts import PAGE_MAX, QUEUE_FILTERS, list_alerts
 from redflags.review.decide import decide
 from redflags.store import tables as t
 
@@ -17,17 +17,15 @@ MAX_BULK = 10_000
 
 def matching_alerts(store: Any, filters: dict[str, Any], outside_country: str | None = None,
                     limit: int = MAX_BULK + 1) -> Iterator[dict[str, Any]]:
-    """The alerts the queue ``filters`` select (``list_alerts`` keywords), newest first, across
+    """The alerts the queue ``filters`` select (``QUEUE_FILTERS``), newest first, across
     every page; with ``outside_country``, only those whose screened party is not in that country
     (a party with no country is kept out: nothing says it is elsewhere)."""
     before: int | None = None
     found = 0
     country = _code(outside_country) if outside_country and outside_country.strip() else None
+    queue: dict[str, Any] = {k: filters.get(k) for k in QUEUE_FILTERS}
     while found < limit:
-        page = list_alerts(store, filters.get("status"), filters.get("run"), filters.get("listed"), None,
-                           filters.get("min_score"), before, PAGE_MAX, filters.get("kind"), lists=filters.get("lists"),
-                           max_score=filters.get("max_score"), portfolio=filters.get("portfolio"),
-                           assignee=filters.get("assignee"))
+        page = list_alerts(store, before=before, limit=PAGE_MAX, **queue)
         if not page:
             return
         countries = _countries(store, [a["party"]["id"] for a in page]) if country else {}

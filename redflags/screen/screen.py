@@ -109,7 +109,7 @@ class Screener:
         """A screener of ``index`` that reports linked parties: the index's own and the curated."""
         from redflags.links import link_index, links_of
 
-        return cls(index, links=links_of(index), link_index=link_index(index))
+        return cls(index, links=links_of(index.segment.meta), link_index=link_index(index))
 
     @classmethod
     def from_store(cls, store: Any, key: str | None = None) -> "Screener":

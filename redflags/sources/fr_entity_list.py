@@ -11,7 +11,6 @@ agency writes as ``88 FR [INSERT FR PAGE NUMBER AND 2/27/2023]``, is completed f
 document's own page numbers. Names are kept as printed, whatever their script.
 """
 
-import datetime as dt
 import hashlib
 import io
 import re
@@ -22,13 +21,13 @@ from lxml import etree
 
 from redflags.exc import SourceFormatError
 from redflags.model import Record
+from redflags.normalise.dates import parse_date
 from redflags.sources.base import ParseContext, check_xml_prolog, open_binary
-from redflags.sources.helpers import add_country
+from redflags.sources.helpers import add_country, trim_name
 
 _AKA = re.compile(r",?\s*a\.k\.a\.,?\s*(?:the following\s+\w+\s+alias(?:es)?:?)?\s*$", re.IGNORECASE)
 _STARS = re.compile(r"^[\s*]*$")
 _PLACEHOLDER = re.compile(r"(?:\d+\s+FR\s+)?\[INSERT FR PAGE NUMBER AND ([\d/]+)\]", re.IGNORECASE)
-_ABBREVIATED = ("Ltd.", "Inc.", "Co.", "Corp.", "S.A.", "L.L.C.", "Ltda.", "B.V.", "N.V.", "S.p.A.", "Pte.")
 _INVERTED = re.compile(r"^(.*?),\s*(.+\bOF)$", re.IGNORECASE)
 _EFFECTIVE = re.compile(r"effective\s+(?:on\s+)?([A-Z][a-z]+\s+\d{1,2},\s+\d{4})")
 _FILED = re.compile(r"FR Doc\.\s*([\d-]+)\s+Filed\s+(\d{1,2})-(\d{1,2})-(\d{2})")
@@ -172,7 +171,7 @@ def _entity(ctx: ParseContext, cell: etree._Element, country: str, locator: str)
     else:
         split = _ADDRESS_START.search(head)
         name, address = (head[:split.start()], head[split.end():]) if split else (head, "")
-    name = _trim(name)
+    name = trim_name(name)
     if not name:
         ctx.issue("missing-name", "entity cell without a name; skipped", locator, "Entity", head[:200],
                   severity="error")
@@ -183,7 +182,7 @@ def _entity(ctx: ParseContext, cell: etree._Element, country: str, locator: str)
     for item in items:
         text = re.sub(r"(;|\.)?\s*and$", "", item).strip()
         if text.startswith(("—", "-", "–")):
-            alias = _trim(text.lstrip("—–- "))
+            alias = trim_name(text.lstrip("—–- "))
             if alias:
                 entry.aliases.append(alias)
         elif text:
@@ -193,20 +192,11 @@ def _entity(ctx: ParseContext, cell: etree._Element, country: str, locator: str)
     return entry
 
 
-def _trim(text: str) -> str:
-    """Without the list's punctuation: a closing ``;`` or ``.``, unless the period abbreviates."""
-    text = text.strip(" ,;")
-    return text if text.endswith(_ABBREVIATED) else text.rstrip(".").strip()
-
-
 def _effective(text: str) -> str | None:
     m = _EFFECTIVE.search(text)
     if not m:
         return None
-    try:
-        return dt.datetime.strptime(m[1].replace("  ", " "), "%B %d, %Y").date().isoformat()
-    except ValueError:
-        return None
+    return parse_date(m[1], day_first=False)
 
 
 def _citation(meta: dict[str, Any], pages: list[int]) -> str | None:

@@ -109,6 +109,17 @@ def merge_into(records: dict[str, Record], record: Record) -> None:
         records[record.id] = record
 
 
+ABBREVIATED = ("Ltd.", "Inc.", "Co.", "Corp.", "S.A.", "L.L.C.", "Ltda.", "B.V.", "N.V.", "S.p.A.", "Pte.")
+"""Name endings whose final period is part of the name."""
+
+
+def trim_name(text: str) -> str:
+    """A name without the punctuation a list puts after it in running text (a closing ``;``, ``,``
+    or ``.``), unless the period abbreviates a legal form ("Co., Ltd.")."""
+    text = text.strip(" ,;")
+    return text if text.endswith(ABBREVIATED) else text.rstrip(".").strip()
+
+
 def join_address(*parts: str | None) -> str | None:
     joined = ", ".join(p.strip() for p in parts if p and p.strip())
     return joined or None

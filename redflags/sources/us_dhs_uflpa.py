@@ -12,7 +12,6 @@ The page is parsed with lxml's HTML parser (no network, no entities); the headin
 table names its sub-list.
 """
 
-import datetime as dt
 import hashlib
 import re
 from collections.abc import Iterator
@@ -25,6 +24,7 @@ from redflags.exc import SourceFormatError
 from redflags.model import Record
 from redflags.normalise.dates import parse_date
 from redflags.sources.base import ParseContext, open_binary
+from redflags.sources.helpers import trim_name
 
 LIST_NAME = "UFLPA Entity List"
 AUTHORITY = "Forced Labor Enforcement Task Force (DHS)"
@@ -108,25 +108,10 @@ def _table(ctx: ParseContext, table: Any, heading: str) -> Iterator[Record]:
             ctx.issue("missing-name", "row without a name; skipped", locator, "Entity Name", severity="error")
             continue
         when = _cell(cells[date_col]) if 0 <= date_col < len(cells) else ""
-        effective = _date(when) if when else None
+        effective = parse_date(when, day_first=False) if when else None
         if when and effective is None:
             ctx.issue("unparseable-date", "cannot read this date; kept as published", locator, "Effective Date", when)
         yield from _entry(ctx, text, effective, when, heading, sublist, locator)
-
-
-def _date(text: str) -> str | None:
-    """``June 21, 2022`` (as DHS writes it), ``06/09/2023`` or an ISO date."""
-    for layout in ("%B %d, %Y", "%b %d, %Y", "%b. %d, %Y"):
-        try:
-            return dt.datetime.strptime(text.strip(), layout).date().isoformat()
-        except ValueError:
-            continue
-    return parse_date(text, day_first=False)
-
-
-def _trim(text: str) -> str:
-    text = text.strip(" ;,")
-    return text if text.endswith(("Ltd.", "Inc.", "Co.", "Corp.", "S.A.", "L.L.C.")) else text.rstrip(".").strip()
 
 
 def split_entry(text: str) -> dict[str, Any]:
@@ -136,15 +121,15 @@ def split_entry(text: str) -> dict[str, Any]:
     subsidiaries: list[str] = []
     found = _SUBSIDIARIES.search(text)
     if found:
-        named = _trim(found[1] or "")
+        named = trim_name(found[1] or "")
         if named:
-            subsidiaries = [_trim(s) for s in _ITEM_SPLIT.split(named) if _trim(s)]
+            subsidiaries = [trim_name(s) for s in _ITEM_SPLIT.split(named) if trim_name(s)]
         else:
             scope = "and its subsidiaries"
         text = text[:found.start()]
     aliases: list[str] = []
     for m in _ALIASES.finditer(text):
-        aliases.extend(_trim(a) for a in re.split(r";|\s+and\s+|\s+or\s+", m[2]) if _trim(a))
+        aliases.extend(trim_name(a) for a in re.split(r";|\s+and\s+|\s+or\s+", m[2]) if trim_name(a))
     text = _ALIASES.sub("", text)
     aliases.extend(m[1] for m in _ACRONYM.finditer(text))
     name = re.sub(r"\s+", " ", _ACRONYM.sub("", text)).strip(" ,;")

@@ -18,6 +18,8 @@ from redflags import settings
 from redflags.api.deps import holder, key_actor, require, store
 from redflags.api.errors import ApiError
 from redflags.api.guard import SESSION_SCOPE
+from redflags.exc import NotFoundError, QueryError
+from redflags.review.alerts import LINKED_PREFIX
 from redflags.web.render import HEADERS, page
 from redflags.web.session import COOKIE, issue
 
@@ -106,8 +108,8 @@ def search(request: Request, q: Annotated[str, Query(max_length=1000)] = "",
             query = make_query(q, schema or None, [country] if country else [], [identifier] if identifier else [],
                                [birth_date] if birth_date else [], on or None)
             hits = served.screener.match(query, limit=10, threshold=THRESHOLD, cutoff=0.5)
-        except Exception as exc:  # noqa: BLE001 - a query that cannot be screened is said, not raised
-            error = getattr(exc, "detail", str(exc))
+        except QueryError as exc:  # a name with nothing to screen, a date that is not one: said, not raised
+            error = exc.detail
         for hit in hits:
             listed = hit["link"]["parent_id"] if hit.get("kind") == "linked" else hit["id"]
             hit["record"] = _listed_record(request, listed)
@@ -120,9 +122,9 @@ def _listed_record(request: Request, entity_id: str) -> dict[str, Any] | None:
     """The listed record with its provenance (file and line) and change history, from the store."""
     try:
         entity = store(request).entity(entity_id)
-    except Exception:  # noqa: BLE001 - a party merged from several records is shown from its hit
+    except NotFoundError:
         return None
-    keep = ("id", "dataset", "lists", "sanctions", "locators", "provenance", "history", "first_seen", "last_change")
+    keep = ("id", "dataset", "lists", "sanctions", "locators", "provenance")
     return {k: entity.get(k) for k in keep if k in entity}
 
 
@@ -195,14 +197,13 @@ async def bulk(request: Request, key: Annotated[dict[str, Any], Depends(require(
                alert: Annotated[list[int] | None, Form()] = None,
                back: Annotated[str, Form(max_length=2000)] = "") -> Response:
     """One decision on each selected alert (each recorded, audited and four-eyed on its own)."""
-    from redflags.review import decide
+    from redflags.review.bulk import decide_all
 
     check_csrf(request, csrf)
     if not alert:
         raise ApiError(400, "no alert selected: tick the alerts to decide")
-    for alert_id in sorted(set(alert)):
-        await run_in_threadpool(decide, store(request), alert_id, decision, reason, comment or None, key_actor(key),
-                                key["role"], None)
+    await run_in_threadpool(decide_all, store(request), alert, decision, reason, comment or None, key_actor(key),
+                            key["role"])
     return _back(_local(back))
 
 
@@ -252,33 +253,30 @@ def _posted_filters(form: Any) -> dict[str, Any]:
 @router.get("/alerts/{alert_id}", dependencies=[Depends(require("viewer"))])
 @router.get("/alerts/{alert_id}.json", dependencies=[Depends(require("viewer"))])
 def alert_page(request: Request, alert_id: int, back: Annotated[str, Query(max_length=2000)] = "") -> Response:
-    from redflags.review import alert_detail, list_alerts
+    """One alert; ``back``: the query string of the queue it was opened from, whose filters ``j``
+    and ``k`` follow."""
+    from urllib.parse import parse_qsl
+
+    from redflags.review import alert_detail, neighbours
 
     if not 1 <= alert_id <= 2**31 - 1:
         raise ApiError(404, f"no alert {alert_id}")
     detail = alert_detail(store(request), alert_id)
-    queue_query = back if back.startswith("?") or not back else ""
-    params = dict(p.split("=", 1) for p in queue_query.lstrip("?").split("&") if "=" in p)
-    status = params.get("status") or None
-    older = list_alerts(store(request), status, before=alert_id, limit=1)
-    newer_rows = _newer(request, alert_id, status)
-    data = {"alert": detail, "reasons": _reasons(request), "back": queue_query,
-            "next_id": older[0]["id"] if older else None, "previous_id": newer_rows,
-            "listed": _listed_record(request, detail["listed_id"].removeprefix("linked:"))}
+    queue_query = back if back.startswith("?") else ""
+    filters: dict[str, Any] = dict(parse_qsl(queue_query.lstrip("?")))
+    for name in ("min_score", "max_score"):
+        try:
+            filters[name] = float(filters[name]) if name in filters else None
+        except ValueError:
+            filters[name] = None
+    try:
+        previous_id, next_id = neighbours(store(request), alert_id, **filters)
+    except QueryError:  # a hand-edited queue address: no neighbours rather than no alert
+        previous_id = next_id = None
+    data = {"alert": detail, "reasons": _reasons(request), "back": queue_query, "next_id": next_id,
+            "previous_id": previous_id,
+            "listed": _listed_record(request, detail["listed_id"].removeprefix(LINKED_PREFIX))}
     return page(request, "alert.html.j2", data, title=f"Alert {alert_id}: {detail['caption']}")
-
-
-def _newer(request: Request, alert_id: int, status: str | None) -> int | None:
-    import sqlalchemy as sa
-
-    from redflags.store import tables as t
-
-    a = t.alerts
-    query = sa.select(a.c.id).where(a.c.id > alert_id).order_by(a.c.id).limit(1)
-    if status:
-        query = query.where(a.c.status == status)
-    with store(request).engine.connect() as conn:
-        return conn.execute(query).scalar()
 
 
 @router.post("/alerts/{alert_id}/decide")
@@ -340,15 +338,11 @@ def list_issues(request: Request, version: int) -> Response:
 @router.get("/audit.json", dependencies=[Depends(require("viewer"))])
 def audit_page(request: Request, after: Annotated[int | None, Query(ge=0, le=2**62)] = None,
                verify_now: Annotated[bool, Query(alias="verify")] = False) -> Response:
-    import sqlalchemy as sa
-
     from redflags.audit import verify
-    from redflags.audit.export import entries
-    from redflags.store import tables as t
+    from redflags.audit.export import entries, last_seq
 
     engine = store(request).engine
-    with engine.connect() as conn:
-        last = conn.execute(sa.select(sa.func.max(t.audit_log.c.seq))).scalar() or 0
+    last = last_seq(engine)
     start = max(0, last - PAGE) if after is None else after
     rows = list(entries(engine, None, None, None, start, PAGE))
     report = verify(engine, rows=False).to_dict() if verify_now else None

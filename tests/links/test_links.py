@@ -360,3 +360,24 @@ def test_the_linked_names_index_is_built_with_the_lists_and_mapped(lists: Any) -
     assert linker.screener.index.segment.folder == folder / LINKS_FOLDER  # mapped, not rebuilt
     assert len(linker.screener.index) == len(linker.links) == len(curated())
     assert linked(match("EZVIZ", store=lists))[0]["link"]["party"] == "EZVIZ"
+
+
+def test_a_ledger_screens_each_party_once_and_judges_each_row_on_its_date(lists: Any) -> None:
+    """Many transactions with one supplier: its names are screened once (the cache ignores the date),
+    and each row's link is judged on the row's own date."""
+    import orjson
+
+    from redflags.batch.columns import ColumnMap
+    from redflags.batch.engine import ChunkScreener, Params
+    from redflags.screen.api import screener_for
+
+    columns = ColumnMap({"name": ["name"], "date": ["date"]})
+    chunker = ChunkScreener(screener_for(lists), Params(0.73, 0.5, 5, columns))
+    rows = [(n, {"name": "Lorex Technology Inc.", "date": day}, None)
+            for n, day in enumerate(["2021-05-01", "2024-05-01", "2022-01-01", "2025-01-01"], start=1)]
+    lines, stats = chunker.screen_chunk(rows)
+    results = [orjson.loads(line) for line in lines.splitlines()]
+    assert [r["status"] for r in results] == ["linked", "clear", "linked", "clear"]
+    assert results[1]["hits"][-1]["link"]["why"] == "ended 2023, before 2024-05-01"
+    assert results[0]["hits"][-1]["link"]["on"] == "2021-05-01"
+    assert chunker._hits.cache_info().misses == 1  # screened once for four rows

@@ -130,6 +130,9 @@ def test_clean_text(text: str, expected: str) -> None:
     ("25 Mar 1973", True, "1973-03-25"),
     ("circa 07 Jul 1966", True, "1966-07-07"),
     ("Mar 1973", True, "1973-03"),
+    ("June 21, 2022", True, "2022-06-21"),  # the way the DHS and the Federal Register write dates
+    ("Feb. 24, 2023", False, "2023-02-24"),
+    ("June 31, 2022", True, None),
     ("09/1962", True, "1962-09"),  # the UK list's month-and-year birth dates
     ("9/1962", False, "1962-09"),
     ("13/1962", True, None),

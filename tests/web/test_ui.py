@@ -308,3 +308,21 @@ def test_every_alert_a_filter_selects_is_decided_after_a_count(ui: Any, tmp_path
     assert len(rest) == 30 and all(int(a["party"]["key"].rsplit("V", 1)[1]) % 3 == 0 for a in rest)  # China
     audit = client.get("/ui/audit/export?format=jsonl").text
     assert sum('"alert.decided"' in line for line in audit.splitlines()) == 60
+
+
+def test_next_and_previous_follow_the_queue_the_alert_was_opened_from(ui: Any, tmp_path: Path) -> None:
+    from urllib.parse import quote
+
+    client, keys, _store = ui
+    csrf = sign_in(client, keys["analyst"])
+    rows = [[f"V{n}", "Dahua Technology" if n % 2 else "Huawei Technologies Co Ltd", "CN", ""] for n in range(1, 9)]
+    screen(client, csrf, vendors(tmp_path / "mixed.csv", rows))
+    queue = "?listed=us_csl-lk-dahua-el"
+    dahua = [a["id"] for a in client.get(f"/ui/alerts.json{queue}").json()["alerts"]]
+    assert len(dahua) == 4
+    middle = client.get(f"/ui/alerts/{dahua[1]}.json?back={quote(queue)}").json()
+    assert (middle["previous_id"], middle["next_id"]) == (dahua[0], dahua[2])  # newest first, Dahua only
+    everything = client.get(f"/ui/alerts/{dahua[1]}.json").json()
+    assert everything["next_id"] == dahua[1] - 1  # without a queue: every alert
+    odd = client.get(f"/ui/alerts/{dahua[1]}.json?back={quote('?status=nonsense')}")
+    assert odd.status_code == 200 and odd.json()["next_id"] is None
