@@ -132,14 +132,11 @@ async def screen_start(request: Request, key: Annotated[dict[str, Any], Depends(
 
 
 def _job(request: Request, job_id: str, key: dict[str, Any]) -> dict[str, Any]:
-    if not re.match(r"^[A-Za-z0-9_-]{1,64}$", job_id):
-        raise ApiError(404, f"no screening job {job_id!r}")
-    try:
-        if key["role"] != "admin" and jobs(request).owner(job_id) != key["id"]:
-            raise ApiError(404, f"no screening job {job_id!r}")
-        return jobs(request).status(job_id)  # type: ignore[no-any-return]
-    except (FileNotFoundError, OSError):
-        raise ApiError(404, f"no screening job {job_id!r}") from None
+    """The job's status, for the key that submitted it or an admin (as the API's ``/screen/{job}``)."""
+    from redflags.api.routes.screening import own_job
+
+    own_job(request, job_id, key)
+    return jobs(request).status(job_id)  # type: ignore[no-any-return]
 
 
 def _progress(status: dict[str, Any]) -> dict[str, Any]:

@@ -326,3 +326,16 @@ def test_next_and_previous_follow_the_queue_the_alert_was_opened_from(ui: Any, t
     assert everything["next_id"] == dahua[1] - 1  # without a queue: every alert
     odd = client.get(f"/ui/alerts/{dahua[1]}.json?back={quote('?status=nonsense')}")
     assert odd.status_code == 200 and odd.json()["next_id"] is None
+
+
+def test_a_screening_job_is_seen_only_by_its_key(ui: Any, tmp_path: Path) -> None:
+    client, keys, _store = ui
+    csrf = sign_in(client, keys["analyst"])
+    state = screen(client, csrf, vendors(tmp_path / "v.csv"))
+    job = state["job"]["id"]
+    assert client.get(f"/ui/screen/jobs/{job}/results?format=csv").status_code == 200
+    client.post("/ui/logout", data={"csrf": csrf})
+    sign_in(client, keys["analyst2"])
+    for path in (f"/ui/screen/jobs/{job}", f"/ui/screen/jobs/{job}/progress", f"/ui/screen/jobs/{job}/results",
+                 "/ui/screen/jobs/a%2Eb", "/ui/screen/jobs/nosuchjob"):
+        assert client.get(path).status_code == 404, path

@@ -45,7 +45,7 @@ async def screen_submit(request: Request, key: Annotated[dict[str, Any], Depends
     return {"id": job_id, "status": "queued"}
 
 
-def _own_job(request: Request, job_id: str, key: dict[str, Any]) -> None:
+def own_job(request: Request, job_id: str, key: dict[str, Any]) -> None:
     """A job is seen only by the key that submitted it, and by admins (to anyone else it does
     not exist)."""
     if key["role"] != "admin" and jobs(request).owner(job_id) != key["id"]:
@@ -55,14 +55,14 @@ def _own_job(request: Request, job_id: str, key: dict[str, Any]) -> None:
 @router.get("/screen/{job_id}", responses={404: {"model": ErrorResponse}})
 def screen_status(request: Request, job_id: str,
                   key: Annotated[dict[str, Any], Depends(require("analyst"))]) -> dict[str, Any]:
-    _own_job(request, job_id, key)
+    own_job(request, job_id, key)
     return jobs(request).status(job_id)  # type: ignore[no-any-return]
 
 
 @router.get("/screen/{job_id}/results", responses={404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}})
 def screen_results(request: Request, job_id: str, key: Annotated[dict[str, Any], Depends(require("analyst"))],
                    format: Annotated[str, Query(pattern="^(jsonl|csv|xlsx|html)$")] = "jsonl") -> FileResponse:
-    _own_job(request, job_id, key)
+    own_job(request, job_id, key)
     return results_file(request, job_id, format)
 
 
