@@ -20,6 +20,7 @@ import orjson
 from redflags import settings
 from redflags.batch.columns import ColumnMap
 from redflags.exc import RedflagsError
+from redflags.processes import fork_pool
 from redflags.screen.screen import Screener, make_query, status_of
 
 HISTOGRAM_BINS = 20
@@ -179,7 +180,7 @@ def run_local(screener: Screener, params: Params, chunks: Iterable[list[Row]],
         return
     _FORKED = local
     try:
-        with mp.get_context("fork").Pool(workers) as pool:
+        with fork_pool(workers) as pool:
             yield from in_order(lambda c: pool.apply_async(_forked_chunk, (c,)), lambda r: r.get(),
                                 itertools.chain([second], rest), window=workers * 3)
     finally:

@@ -17,6 +17,7 @@ import orjson
 from redflags.index.candidate import Candidate, RecordFacts, candidate_from_record, encode
 from redflags.index.keys import fingerprint, gram_keys, name_keys
 from redflags.index.segment import Segment
+from redflags.processes import fork_pool
 from redflags.resolve import Party, merged, parties
 
 COMMON_SHARE = 0.02
@@ -96,7 +97,7 @@ def prepare_all(found: list[Party], dates: Mapping[str, Any], workers: int = 0) 
     bounds = [(start, min(start + size, len(found))) for start in range(0, len(found), size)]
     _FORKED = (found, dates)
     try:
-        with mp.get_context("fork").Pool(workers) as pool:
+        with fork_pool(workers) as pool:
             return [item for part in pool.map(_prepare_slice, bounds) for item in part]
     finally:
         _FORKED = None

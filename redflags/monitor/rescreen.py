@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection
 
 from redflags.audit.chain import audited
 from redflags.audit.records import decision_hash, now
+from redflags.processes import fork_pool
 from redflags.store import owner as owners
 from redflags.store import tables as t
 
@@ -204,7 +205,7 @@ def _screened(screener: Any, batches: list[list[tuple[int, dict[str, Any]]]],
         if len(batches) < 8 or workers < 2 or "fork" not in mp.get_all_start_methods() or mp.current_process().daemon:
             yield from (_screen_batch(b) for b in batches)
             return
-        with mp.get_context("fork").Pool(workers) as pool:
+        with fork_pool(workers) as pool:
             yield from pool.imap(_screen_batch, batches)
     finally:
         _SCREENER = None
