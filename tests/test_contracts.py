@@ -13,7 +13,7 @@ README = (Path(__file__).parents[1] / "README.md").read_text()
 def test_all_matches_exports() -> None:
     public = {n for n in dir(redflags) if not n.startswith("_")} - {
         "exc", "ingest", "model", "store", "settings", "sources", "normalise", "fetch", "cli",
-        "screen", "index", "batch", "api", "archives", "resolve", "audit", "review", "monitor", "links", "web"}
+        "screen", "index", "batch", "api", "archives", "resolve", "audit", "review", "monitor", "links", "web", "processes"}
     assert set(redflags.__all__) - {"__version__"} == public
 
 

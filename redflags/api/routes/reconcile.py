@@ -155,7 +155,8 @@ def _json(text: str, what: str) -> Any:
         raise ApiError(400, f"`{what}` is not JSON") from None
 
 
-@router.api_route("/reconcile", methods=["GET", "POST"])
+@router.get("/reconcile", operation_id="reconcile_get")
+@router.post("/reconcile", operation_id="reconcile_post")
 async def reconcile(request: Request, key: Annotated[dict[str, Any], Depends(require("viewer"))]) -> Response:
     """The manifest (no ``queries`` nor ``extend``), reconciliation queries, or data extension."""
     from fastapi.concurrency import run_in_threadpool
