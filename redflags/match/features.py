@@ -55,15 +55,16 @@ def skeleton(text: str) -> str:
 
 
 @lru_cache(maxsize=1 << 18)
-def _similar(q: Token, c: Token) -> tuple[float, str]:
+def _similar(q: Token, c: Token, people: bool = False) -> tuple[float, str]:
     """How alike two tokens are, and how (cached: tokens are shared objects, and the same pairs
-    meet again across candidates and across the readings of a Chinese name)."""
-    sim, how = _similar_text(q, c)
+    meet again across candidates and across the readings of a Chinese name). ``people``: a
+    person's name is on one side, where no word is a coined brand."""
+    sim, how = _similar_text(q, c, people)
     if sim < 1.0 and (q.written or c.written):
         # "telecom" was expanded or "technologies" made singular on one side; the other side
         # may hold a typo of the form as written ("telecon", "techhnologies")
         alt = _similar_text(Token(q.written or q.text, "text", q.original),
-                            Token(c.written or c.text, "text", c.original))
+                            Token(c.written or c.text, "text", c.original), people)
         if alt[0] > sim:
             return alt
     return sim, how
@@ -76,7 +77,7 @@ _HOW_EXACT = ("alias", "surname", "pinyin", "dictionary", "place", "abbreviation
 """What an exact match is called, by the source of either token, first found first."""
 
 
-def _similar_text(q: Token, c: Token) -> tuple[float, str]:
+def _similar_text(q: Token, c: Token, people: bool = False) -> tuple[float, str]:
     qt, ct = q.text, c.text
     if qt == ct:
         for how in _HOW_EXACT:
@@ -117,10 +118,14 @@ def _similar_text(q: Token, c: Token) -> tuple[float, str]:
             if dist <= allowed:
                 # An edit costs more in a short word: "alcoa"/"alco" is another name.
                 return 1.0 - 1.2 * dist / (q_len if q_len > c_len else c_len), "fuzzy"
-    if shorter >= 3 and gap <= 2 and qt[0] == ct[0] and _metaphone(qt) == _metaphone(ct):
+    if shorter >= 3 and gap <= 2 and qt[0] == ct[0] and "dictionary" not in (q.source, c.source) and \
+            _metaphone(qt) == _metaphone(ct):
+        # sounds alike: spellings of a name; an English gloss is not a name ("china" is not "Chen")
         return 0.8, "phonetic"
     # A Chinese brand meets a coined Latin word; a Latin word that is itself pinyin ("nanchang")
     # is another Chinese name, compared as such above.
+    if people:
+        return 0.0, "none"
     if q.source == "pinyin" and c.source == "text" and not is_pinyin(ct):
         return _brand(q.original, qt, ct)
     if c.source == "pinyin" and q.source == "text" and not is_pinyin(qt):
@@ -133,6 +138,12 @@ def _brand(han: str, pinyin: str, latin: str) -> tuple[float, str]:
     initials in order ("海康威视" h-k-w-sh in "hikvision"), closer when the Latin also sounds
     like the pinyin ("shenrong" / "sheenrun"), or a Latin name that sounds like it on its own."""
     sound = JaroWinkler.similarity(pinyin, latin)
+    initials = "".join(i[0] for i in syllable_initials(han))
+    if 2 <= len(initials) <= 4 and latin.isalpha() and (
+            latin == initials or (latin.startswith(initials) and len(latin) == len(initials) + 1)):
+        # an acronym of the syllables ("富吉瑞" fu-ji-rui -> "FJR"), perhaps with the firm's
+        # own initial after it ("C" for corporation)
+        return (BRAND_SOUND_SIMILARITY, "pinyin acronym") if latin == initials else (BRAND_SIMILARITY, "pinyin acronym")
     if brand_initials(han, latin):
         return (BRAND_SOUND_SIMILARITY, "pinyin sound") if sound >= 0.8 else (BRAND_SIMILARITY, "pinyin initials")
     if sound >= 0.87 and pinyin[0] == latin[0] and 0.6 <= len(latin) / len(pinyin) <= 1.4:
@@ -195,8 +206,8 @@ def brand_initials(han: str, latin: str) -> bool:
 _SCRIPT_SOURCES = ("abjad", "pinyin")
 
 
-def align_tokens(query: NameForm, listed: NameForm,
-                 weight: Callable[[str], float]) -> tuple[float, list[TokenMatch]]:
+def align_tokens(query: NameForm, listed: NameForm, weight: Callable[[str], float],
+                 people: bool = False) -> tuple[float, list[TokenMatch]]:
     """Name tokens aligned one to one; each query token to its most similar listed token.
 
     Both directions count: the score is the harmonic mean of the weighted share of the
@@ -220,7 +231,7 @@ def align_tokens(query: NameForm, listed: NameForm,
                 if (q_len - c_len > 3 or c_len - q_len > 3 or q_len < 3 or c_len < 3) and (
                         q_group is None or q_group != groups.get(c.text)):
                     continue
-            sim, how = _similar(q, c)
+            sim, how = _similar(q, c, people)
             if sim > 0:
                 pairs.append((sim, i, j, how))
     # glued / split tokens: "hikvision" against "hik"+"vision", and the reverse; only
@@ -244,8 +255,19 @@ def align_tokens(query: NameForm, listed: NameForm,
             used_q[x] = (sim, j, how)
         used_c.update(j_set)
     q_weights = [_weight(weight, t, i in used_q) for i, t in enumerate(q_tokens)]
+    if any(_trade_name(q_tokens, i) and used_q[i][0] >= BRAND_SIMILARITY for i in used_q):
+        # A Chinese firm's name is its place, trade name, trade and legal form; once the trade
+        # name is met, the trade's words are the ones English renderings drop or change
+        # ("海思半导体" is "HiSilicon Technologies")
+        q_weights = [w * TRADE_WORD_WEIGHT if i not in used_q and q_tokens[i].source == "dictionary" else w
+                     for i, w in enumerate(q_weights)]
     c_matched = {y for _s, j, _h in used_q.values() for y in (j if isinstance(j, tuple) else (j,))}
     c_weights = [_weight(weight, t, j in c_matched) for j, t in enumerate(c_tokens)]
+    # a word the name repeats, met once, is not missing the second time ("HiSilicon
+    # Technologies Co., Ltd (HiSilicon)")
+    met_words = {c_tokens[y].text for y in c_matched}
+    c_weights = [0.0 if j not in c_matched and t.text in met_words else w
+                 for j, (t, w) in enumerate(zip(c_tokens, c_weights, strict=True))]
     q_hit = sum(w * used_q[i][0] for i, w in enumerate(q_weights) if i in used_q)
     c_sims: dict[int, float] = {}
     for sim, target, _how in used_q.values():
@@ -370,6 +392,23 @@ def joined_match(query: NameForm, listed: NameForm) -> tuple[float, TokenMatch] 
 _LEGAL_WORDS = ("limited", "company", "corporation", "incorporated", "gmbh")
 
 
+NOISE_WEIGHT = 0.1
+"""The weight of an unmatched word that says little about the name (an initial, a legal-form typo)."""
+
+TRADE_WORD_WEIGHT = 0.5
+"""Share of its rarity an unmatched word of a Chinese firm's trade keeps once its trade name
+(an alias or pinyin word) is met."""
+
+
+def _trade_name(tokens: Sequence[Token], i: int) -> bool:
+    """Whether a Chinese name's token is its trade name: pinyin, or an alias of one or two words
+    (the brand "hikvision", "quantum ctek"; not a group's name spelt out, "semiconductor
+    manufacturing international" for 中芯)."""
+    token = tokens[i]
+    if token.source == "pinyin":
+        return True
+    return token.source == "alias" and sum(t.original == token.original and t.source == "alias" for t in tokens) <= 2
+
 PLACE_WEIGHT = 0.3
 """Share of its rarity an unmatched place name keeps: vendor files drop the city
 ("Huawei Software Technologies" for "..., Nanjing, Jiangsu")."""
@@ -383,9 +422,9 @@ def _weight(rarity: Callable[[str], float], token: Token, matched: bool) -> floa
     if matched:
         return weight
     if len(text) == 1:
-        return 0.1  # initials and split-up legal forms ("S A DE C V"); numbers: see number_mismatch
+        return NOISE_WEIGHT  # initials and split-up legal forms ("S A DE C V"); numbers: see number_mismatch
     if _legal_typo(text) or token.source == "acronym":
-        return 0.1
+        return NOISE_WEIGHT
     if text in place_words() or token.source == "address":
         return weight * PLACE_WEIGHT
     return weight
@@ -535,13 +574,24 @@ def institution_mismatch(query_form: NameForm, listed: NameForm, tokens: list[To
                          f"Another {'/'.join(sorted(shared))}: only one name says {' '.join(extra)}")
 
 
+_ORDINAL_WORDS = {word: str(n) for n, word in enumerate(
+    ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "eleventh",
+     "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth", "eighteenth", "nineteenth",
+     "twentieth"), start=1)}
+
+
+def number_of(word: str) -> str:
+    """A word's number: "704" -> "704", "second" -> "2"; "" for a word that is none."""
+    return word if word.isdigit() else _ORDINAL_WORDS.get(word, "")
+
+
 def number_mismatch(query_form: NameForm, listed: NameForm) -> FeatureResult | None:
-    """Both names carry numbers and share none: the 2nd Academy is not the 3rd, CETC 29 not CETC
-    38 (nomenklatura's logic-v2 has the same feature)."""
-    q_numbers = {t.text for t in query_form.core if t.text.isdigit()}
+    """Both names carry numbers and share none: the 2nd Academy is not the 3rd (nor the Second),
+    CETC 29 not CETC 38 (nomenklatura's logic-v2 has the same feature)."""
+    q_numbers = {number_of(t.text) for t in query_form.core} - {""}
     if not q_numbers:
         return None
-    c_numbers = {t.text for t in listed.core if t.text.isdigit()}
+    c_numbers = {number_of(t.text) for t in listed.core} - {""}
     if not c_numbers or q_numbers & c_numbers:
         return None
     return FeatureResult("number_mismatch", 1.0, 0.0,
@@ -564,7 +614,7 @@ words it shares: "research institute" is read as "institute" when the other name
 
 
 def _reading_value(alternative: Alternative, other: NameForm, texts: frozenset[str],
-                   weight: Callable[[str], float]) -> tuple[float, float]:
+                   weight: Callable[[str], float], people: bool) -> tuple[float, float]:
     """(weighted similarity of the reading's words to the other name, that minus the weighted
     shortfall of its words that meet nothing)."""
     matched = missed = 0.0
@@ -577,7 +627,7 @@ def _reading_value(alternative: Alternative, other: NameForm, texts: frozenset[s
         else:
             best, met = 0.0, token.text
             for o in other.core:
-                sim = _similar(token, o)[0]
+                sim = _similar(token, o, people)[0]
                 if sim > best:
                     best, met = sim, o.text
         matched += weight(met) * best
@@ -585,7 +635,8 @@ def _reading_value(alternative: Alternative, other: NameForm, texts: frozenset[s
     return matched, matched - READING_COST * missed
 
 
-def select_readings(form: NameForm, other: NameForm, weight: Callable[[str], float]) -> NameForm:
+def select_readings(form: NameForm, other: NameForm, weight: Callable[[str], float],
+                    people: bool = False) -> NameForm:
     """``form`` read, segment by segment, the way that best meets ``other``: of a Chinese
     segment's readings (glosses, conventions, aliases, pinyin) the one sharing the most with the
     other name, net of its words the other lacks; where no reading meets anything, the default."""
@@ -611,7 +662,7 @@ def select_readings(form: NameForm, other: NameForm, weight: Callable[[str], flo
             for part in option:
                 part_best: tuple[float, Alternative] | None = None
                 for alternative in part:
-                    matched, net = _reading_value(alternative, other, texts, weight)
+                    matched, net = _reading_value(alternative, other, texts, weight, people)
                     if matched > 0 and (part_best is None or net > part_best[0]):
                         part_best = (net, alternative)
                 if part_best is None:

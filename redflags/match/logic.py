@@ -68,11 +68,12 @@ def score(query: Query, cand: Candidate, weight: Callable[[str], float], max_wei
           pairs: list[tuple[NameForm, NameForm]] | None = None) -> MatchResult:
     """Score one listed entity against the query; ``pairs`` as from ``shortlist``."""
     best = None
+    people = "Person" in (query.schema, cand.schema)  # no brand names among people's names
     for q_given, c_given in (shortlist(query, cand) if pairs is None else pairs):
         # Chinese names: each segment read the way that meets the other name (glosses, aliases, pinyin)
-        q_form = select_readings(q_given, c_given, weight) if q_given.choices else q_given
-        c_form = select_readings(c_given, q_form, weight) if c_given.choices else c_given
-        name_score, tokens = align_tokens(q_form, c_form, weight)
+        q_form = select_readings(q_given, c_given, weight, people) if q_given.choices else q_given
+        c_form = select_readings(c_given, q_form, weight, people) if c_given.choices else c_given
+        name_score, tokens = align_tokens(q_form, c_form, weight, people)
         if name_score < 0.95:
             for other in (joined_match(q_form, c_form), acronym_match(q_given, c_given)):
                 if other is not None and other[0] > name_score:

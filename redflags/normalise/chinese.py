@@ -12,7 +12,9 @@ best (``match.features.select_readings``): every gloss of a word is a candidate.
    (``zh_conventions.yml``), generic words and places (``zh_words.yml``).
 4. What is left is cut again against CC-CEDICT (``cedict.py``): a dictionary word offers its
    glosses and its pinyin; the run as a whole also offers its pinyin as one word, the way the
-   lists romanise brand names ("大华" -> "dahua", "海康威视" -> "haikangweishi").
+   lists romanise brand names ("大华" -> "dahua", "海康威视" -> "haikangweishi"); and as a firm's
+   trade name followed by what it does: the dictionary words at the end cut from the right, the
+   rest read as pinyin ("科大国盾量子" -> "keda" "guodun" "quantum").
 5. A whole name of two to four characters that starts with a surname (``zh_surnames.yml``)
    also reads as a person: surname and given name apart ("王伟" -> "wang" "wei").
 
@@ -45,6 +47,8 @@ class Gloss:
     kind: str  # "pinyin" | "dictionary" | "place" | "number" | "alias" | "surname" | "legal"
     note: str = ""
     """Where the reading comes from, for the explanation ("CC-CEDICT", "alias from <url>")."""
+    chars: str = ""
+    """The characters read, where only part of the segment ("惠科" of "滁州惠科")."""
 
 
 Part = tuple[Gloss, ...]
@@ -177,7 +181,7 @@ def chinese_number(text: str) -> int | None:
 
 
 def _pinyin_gloss(chars: str) -> Gloss:
-    return Gloss((pinyin(chars),), "pinyin", "pinyin")
+    return Gloss((pinyin(chars),), "pinyin", "pinyin", chars)
 
 
 def _curated_part(piece: str, kind: str, readings: tuple[tuple[str, ...], ...], note: str) -> Part:
@@ -218,14 +222,7 @@ def _run(chars: str) -> ZhSegment:
                 if pending:
                     parts.append(leftover(pending))
                     pending = ""
-                readings, kind = entry
-                gloss_kind = "place" if kind == "place" else "dictionary"
-                glosses = [Gloss(r, gloss_kind, CEDICT_NOTE) for r in readings]
-                if kind in ("name", "place"):  # a proper noun: its pinyin first
-                    glosses.insert(0, _pinyin_gloss(piece))
-                else:
-                    glosses.append(_pinyin_gloss(piece))
-                parts.append(tuple(glosses))
+                parts.append(_cedict_part(piece, *entry))
                 found_word = True
                 i += size
                 break
@@ -234,16 +231,54 @@ def _run(chars: str) -> ZhSegment:
             i += 1
     if pending:
         parts.append(leftover(pending) if found_word else (_pinyin_gloss(pending),))
-    # A brand followed by what the firm does, neither in a dictionary ("华孚色纺" for "Huafu
-    # Textiles"): the run also reads as two pinyin words, cut at each syllable boundary.
-    halves = tuple(((_pinyin_gloss(chars[:cut]),), (_pinyin_gloss(chars[cut:]),))
-                   for cut in range(2, len(chars) - 1)) if 4 <= len(chars) <= 6 else ()
+    # A brand followed by what the firm does, neither in a dictionary ("华孚鑫达"): the run also
+    # reads as two pinyin words, cut at each syllable boundary.
+    halves: tuple[tuple[Part, ...], ...] = tuple(
+        ((_pinyin_gloss(chars[:cut]),), (_pinyin_gloss(chars[cut:]),))
+        for cut in range(2, len(chars) - 1)) if 4 <= len(chars) <= 6 else ()
     if not found_word:
         return ZhSegment(chars, (whole, *halves))
+    halves += _brand_then_words(chars)
     # Common words cut from the run read first as words; a run of names reads first whole.
     wordlike = all(p[0].kind == "dictionary" for p in parts)
     options = (tuple(parts), whole) if wordlike else (whole, tuple(parts))
     return ZhSegment(chars, options + halves)
+
+
+def _cedict_part(piece: str, readings: tuple[tuple[str, ...], ...], kind: str) -> Part:
+    gloss_kind = "place" if kind == "place" else "dictionary"
+    glosses = [Gloss(r, gloss_kind, CEDICT_NOTE, piece) for r in readings]
+    if kind in ("name", "place"):  # a proper noun: its pinyin first
+        glosses.insert(0, _pinyin_gloss(piece))
+    else:
+        glosses.append(_pinyin_gloss(piece))
+    return tuple(glosses)
+
+
+def _brand_then_words(chars: str) -> tuple[tuple[Part, ...], ...]:
+    """A firm's name is its trade name, then what it does ("科大国盾" + "量子"): the dictionary
+    words at the end of the run, cut from the right, after the trade name read as one pinyin word
+    or as two (a cut from the left can take a word across the seam: "科大国盾量子" is not
+    "科" + "大国" "great power" + "盾")."""
+    tail: list[Part] = []
+    end = len(chars)
+    while end > 2:
+        for size in range(min(8, end - 2), 1, -1):
+            entry = cedict.entry(chars[end - size:end])
+            if entry is not None:
+                tail.insert(0, _cedict_part(chars[end - size:end], *entry))
+                end -= size
+                break
+        else:
+            break
+    if not tail or end < 2:
+        return ()
+    head = chars[:end]
+    options: list[tuple[Part, ...]] = [((_pinyin_gloss(head),), *tail)]
+    if 4 <= len(head) <= 6:
+        options.extend(((_pinyin_gloss(head[:cut]),), (_pinyin_gloss(head[cut:]),), *tail)
+                       for cut in range(2, len(head) - 1))
+    return tuple(options)
 
 
 def _person(chars: str) -> ZhSegment | None:

@@ -36,10 +36,12 @@ from redflags.normalise.text import Reading, sanitise
 DATA = Path(__file__).parent / "data"
 _SPLIT = re.compile(r"[^\w]+|_")
 _DIGIT_BOUNDARY = re.compile(r"(?<=\d)(?=[^\W\d_])|(?<=[^\W\d_])(?=\d)")
-# Vendor files glue words where the case changes: "AEROSUNcorporation", "PTEltd".
+# Vendor files glue words where the case changes: "AEROSUNcorporation", "PTEltd"; a word
+# of two letters after capitals follows three capitals ("QuantumCTek" is "quantum ctek", not
+# "ct ek": "ek" would be read as a legal form).
 # Dotted acronyms are one word: "U.S." -> "us", "S.F." -> "sf".
 _ACRONYM = re.compile(r"\b[^\W\d_](?:\.[^\W\d_])+\b\.?")
-_CASE_BOUNDARY = re.compile(r"(?<=[A-Z]{2})(?=[a-z]{2})|(?<=[a-z]{2})(?=[A-Z]{2})")
+_CASE_BOUNDARY = re.compile(r"(?<=[A-Z]{3})(?=[a-z]{2})|(?<=[A-Z]{2})(?=[a-z]{3})|(?<=[a-z]{2})(?=[A-Z]{2})")
 
 # Canonical codes for the Chinese legal forms, aligned with rigour's compare forms.
 _ZH_LEGAL = {"co.ltd": "coltd", "llc": "llc", "jsc": "jsc", "company": "co"}
@@ -384,7 +386,7 @@ _ZH_SOURCES = {"pinyin": "pinyin", "place": "place", "number": "text", "dictiona
 def _zh_tokens(gloss: Any, chars: str) -> Alternative:
     singular = _reference().singular
     source = _ZH_SOURCES.get(gloss.kind, "dictionary")
-    return tuple(_token(singular.get(word, word), source, chars, note=gloss.note) for word in gloss.words)
+    return tuple(_token(singular.get(word, word), source, gloss.chars or chars, note=gloss.note) for word in gloss.words)
 
 
 def build_form(original: str, tokens: tuple[Token, ...], legal: list[str] | tuple[str, ...],

@@ -92,14 +92,17 @@ def _syllables() -> frozenset[str]:
 
 
 @lru_cache(maxsize=65536)
-def pinyin_syllables(word: str) -> tuple[str, ...] | None:
+def pinyin_syllables(word: str, strict: bool = False) -> tuple[str, ...] | None:
     """A Latin word cut into pinyin syllables, longest syllables first ("guangzhou" -> "guang",
-    "zhou"); None if it is not pinyin."""
+    "zhou"); None if it is not pinyin. ``strict``: no syllable but the first starts with a
+    vowel, which pinyin would mark with an apostrophe ("she'en"): "sheenrun" is a coined word."""
     syllables = _syllables()
 
     def cut(start: int) -> tuple[str, ...] | None:
         if start == len(word):
             return ()
+        if strict and start and word[start] in "aeo":
+            return None
         for end in range(min(len(word), start + 6), start, -1):
             if word[start:end] in syllables:
                 rest = cut(end)
@@ -114,6 +117,7 @@ def pinyin_syllables(word: str) -> tuple[str, ...] | None:
 def is_pinyin(word: str) -> bool:
     """Whether a Latin word is a Chinese name in pinyin ("nanchang", "dahua": one to three
     syllables), as opposed to a coined brand ("hikvision"; "sensetime" cuts only into four
-    odd syllables) or a word of another language."""
-    syllables = pinyin_syllables(word)
+    odd syllables) or a word of another language ("sheenrun" cuts only with a syllable that
+    pinyin sets off with an apostrophe, "she'en")."""
+    syllables = pinyin_syllables(word, strict=True)
     return syllables is not None and len(syllables) <= 3

@@ -7,7 +7,7 @@ from typing import Any
 from redflags.exc import QueryError
 from redflags.index import Candidate, Index, build_index
 from redflags.match import THRESHOLD, Query, score
-from redflags.match.features import closeness_all
+from redflags.match.features import closeness_all, number_of
 from redflags.match.logic import NAMES_ALIGNED
 from redflags.normalise.chinese import has_han, other_names
 from redflags.normalise.names import NameForm, analyse_name
@@ -151,7 +151,9 @@ class Screener:
         fully = fully or (FULLY_SCORED * 2 if readings else FULLY_SCORED)
         aligned = NAMES_ALIGNED * (4 if readings else 1) * len(query.forms)
         screen_share = 0.25 if readings else 1.0  # the retrieval, which read every reading, ranks instead
-        ranked = sorted(range(len(found)), key=lambda n: -screen_share * closest(n) - found[n][1])[:fully]
+        clash = _number_clash(query, index, [number for number, _r in found])
+        ranked = sorted(range(len(found)),
+                        key=lambda n: (clash[n], -screen_share * closest(n) - found[n][1]))[:fully]
         if floor:
             ranked = [n for n in ranked if closest(n) >= floor]
         scored = []
@@ -167,6 +169,20 @@ class Screener:
         if linked and self.linker is not None:
             hits.extend(self.linker.match(query, threshold, limit))
         return hits
+
+
+def _number_clash(query: Query, index: Index, numbers: list[int]) -> list[bool]:
+    """Per candidate, whether its names carry numbers and none is one of the query's: among a
+    state group's numbered institutes the query's number picks which to score ("第三研究院" among
+    the dozens of "CASIC ... Academy" entries)."""
+    wanted = {n for form in query.forms for w in (*form.words, *form.alt_words) if (n := number_of(w))}
+    if not wanted:
+        return [False] * len(numbers)
+    out = []
+    for number in numbers:
+        listed = {n for text in index.texts(number) for w in text.split() if (n := number_of(w))}
+        out.append(bool(listed) and not listed & wanted)
+    return out
 
 
 def hit_dict(cand: Candidate, result: Any, threshold: float, query: Query | None = None) -> dict[str, Any]:

@@ -79,11 +79,24 @@ CASES = [
     ("天津科技大学", "Tianjin University", None, False),
     # ... a pinyin name is compared as one, not as a brand's initials: Nankai is not Nanchang
     ("南开大学", "Nanchang University", None, False),
+    # ... nor is a written-out ordinal: the Third Academy is not the Second
+    ("中国航天科工集团第三研究院", "China Aerospace Science and Industry Corporation Second Academy", None, False),
+    # shipbuilding institutes by their translation conventions (船用 "marine")
+    ("上海船用柴油机研究所", "Shanghai Marine Diesel Engine Research Institute", None, True),
     # a listed party's alias, with its source
     ("海康威视", "Hikvision", "Company", True),
     ("海康威视数字技术股份有限公司", "Hikvision Digital Technology Co., Ltd.", "Company", True),
     # a coined brand that sounds like the pinyin (the UK list's own pair: 信諾 / Sinno)
     ("信諾電子有限公司", "SINNO ELECTRONICS CO., LIMITED", "Company", True),
+    # ... or an acronym of its syllables, perhaps with the firm's own initial (富吉瑞 "FJR")
+    ("深圳市金泰瑞电子有限公司", "Shenzhen JTR Electronics Co., Ltd.", "Company", True),
+    ("深圳市金泰瑞电子有限公司", "Shenzhen JTRC Electronics Co., Ltd.", "Company", True),
+    ("深圳市金泰瑞电子有限公司", "Shenzhen JTX Electronics Co., Ltd.", "Company", False),
+    # ... but a person's name is not a coined brand
+    ("李波阳", "BOYAH", "Person", False),
+    # a firm's trade name met, its trade's words count less (test below), which does not make a
+    # bank of the same trade name a listed camera maker
+    ("大华银行有限公司", "Zhejiang Dahua Technology Co., Ltd.", "Company", False),
     # an acronym of the name's words, legal form included
     ("中国电子进出口有限公司", "CEIEC", "Company", True),
     # Chinese persons: a surname in its romanisations, given names apart
@@ -104,6 +117,29 @@ CASES = [
 def test_compare_cases(query: str, listed: str, schema: str | None, alert: bool) -> None:
     result = compare(query, listed, schema)
     assert result["match"] is alert, result["explanation"]["summary"]
+
+
+def test_a_chinese_firms_trade_words_count_less_once_its_trade_name_is_met() -> None:
+    """A Chinese firm's name is place, trade name, trade and legal form; English renderings drop
+    or change the trade ("海思半导体" is "HiSilicon Technologies")."""
+    from redflags.match.features import TRADE_WORD_WEIGHT, align_tokens, select_readings
+    from redflags.normalise.names import analyse_name
+
+    def weights(query: str, listed: str) -> dict[str, float]:
+        q, c = analyse_name(query, query=True), analyse_name(listed)
+        _score, tokens = align_tokens(select_readings(q, c, lambda _t: 1.0), c, lambda _t: 1.0)
+        return {t.query: t.weight for t in tokens}
+
+    assert weights("华芯半导体有限公司", "Huaxin Co., Ltd.") == {"huaxin": 1.0, "semiconductor": TRADE_WORD_WEIGHT}
+    # no trade name met: the trade's words count in full
+    assert weights("华芯半导体有限公司", "Semiconductor Co., Ltd.")["huaxin"] == 1.0
+    assert weights("华芯半导体有限公司", "Guoxin Co., Ltd.")["semiconductor"] == 1.0
+
+
+def test_a_word_the_listed_name_repeats_is_not_missing_twice() -> None:
+    plain = compare("海思技术有限公司", "HiSilicon Technologies Co., Ltd.", "Company")["score"]
+    repeated = compare("海思技术有限公司", "HiSilicon Technologies Co., Ltd. (HiSilicon)", "Company")["score"]
+    assert repeated >= plain - 0.02
 
 
 def test_explanation_names_how_tokens_matched() -> None:

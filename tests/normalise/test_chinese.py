@@ -72,13 +72,42 @@ def test_cedict_is_read_from_the_package_into_a_lookup_table(tmp_path: object,
     ("深网视界", ["sensenets", "vision"]),
     # words English renderings leave out ("-")
     ("中国人民解放军", ["", "pla"]),
-    # a brand run with a descriptor: also cut in two pinyin words
-    ("华孚色纺", ["huafusefang", "huafu", "sefang"]),
+    # a run no dictionary knows: also cut in two pinyin words (a trade name and a descriptor)
+    ("华孚鑫达", ["huafuxinda", "huafu", "xinda"]),
+    ("华孚色纺", ["huafu", "textiles"]),
+    # ... and the dictionary words at its end cut from the right, after the trade name
+    # (from the left "大国" "great power" would take a character of each)
+    ("科大云帆量子", ["keda", "yunfan", "quantum", "kedayunfan"]),
+    # listed firms' own names for themselves (zh_aliases.yml)
+    ("纳思达", ["ninestar"]),
+    ("龙芯", ["loongson"]),
+    ("中芯国际集成电路制造", ["semiconductor manufacturing international", "smic"]),
+    # shipbuilding conventions (zh_conventions.yml)
+    ("船用", ["marine"]),
+    ("电力推进", ["electric propulsion"]),
 ])
 def test_segments_offer_readings(text: str, present: list[str]) -> None:
     found = [r for seg in readings(text) for r in seg]
     for reading in present:
         assert reading in found, (reading, found)
+
+
+def test_every_alias_names_its_public_source() -> None:
+    """A row of zh_aliases.yml without a source does not belong there (issue 11)."""
+    from redflags.normalise.chinese import _curated
+
+    aliases = {word: note for word, (kind, _r, note) in _curated().entries.items() if kind == "alias"}
+    assert len(aliases) > 100
+    for word, note in aliases.items():
+        assert note.startswith("alias from ") and len(note) > len("alias from ") + 8, word
+
+
+def test_a_pinyin_part_of_a_run_keeps_its_own_characters() -> None:
+    """The explanation, and a brand's initials, are of the characters read ("惠科", not "滁州惠科")."""
+    form = analyse_name("滁州惠科光电科技有限公司", query=True)
+    originals = {t.text: t.original for choice in form.choices for option in choice.options for part in option
+                 for alt in part for t in alt}
+    assert originals["huike"] == "惠科"
 
 
 def test_alias_readings_name_their_source() -> None:
@@ -110,7 +139,9 @@ def test_surname_romanisations() -> None:
 @pytest.mark.parametrize(("word", "syllables", "pinyin"), [
     ("nanchang", ("nan", "chang"), True), ("guangzhou", ("guang", "zhou"), True), ("dahua", ("da", "hua"), True),
     ("hikvision", None, False), ("iflytek", None, False),
-    ("sensetime", ("sen", "se", "ti", "me"), False)])  # a coined brand that happens to cut into syllables
+    ("sensetime", ("sen", "se", "ti", "me"), False),  # a coined brand that happens to cut into syllables
+    # ... or only with a syllable pinyin sets off with an apostrophe (she'en)
+    ("sheenrun", ("she", "en", "run"), False), ("xian", ("xian",), True)])
 def test_pinyin_words_and_coined_brands(word: str, syllables: tuple[str, ...] | None, pinyin: bool) -> None:
     assert pinyin_syllables(word) == syllables
     assert is_pinyin(word) is pinyin

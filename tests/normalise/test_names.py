@@ -64,6 +64,9 @@ CASES = [
     ("Abd-el-Kader", ("abdul", "kader"), ()),
     # abjad scripts romanise without most vowels
     ("محمد علي", ("mhmd", "ly"), ()),
+    # words glued where the case changes, but not two capitals and two letters ("CTek" is no "ct" + "ek")
+    ("QuantumCTek Co., Ltd.", ("quantum", "ctek"), ("coltd",)),
+    ("AEROSUNcorporation", ("aerosun",), ("corp",)),
     # Chinese generic words with an English rendering
     ("深圳市深网视界科技有限公司", ("shenzhen", "sensenets", "technology"), ("coltd",)),
     ("新疆东方希望有色金属有限公司", ("xinjiang", "east", "hope", "nonferrous", "metal"), ("coltd",)),
