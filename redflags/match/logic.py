@@ -9,20 +9,16 @@ same-name band rank by that remaining evidence.
 from collections.abc import Callable
 
 from redflags.index.candidate import Candidate
+from redflags.match.align import acronym_match, align_tokens, closeness, joined_match, select_readings
 from redflags.match.features import (
-    acronym_match,
-    align_tokens,
-    closeness,
     country_mismatch,
     dob_year_disjoint,
     identifier_match,
     institution_mismatch,
-    joined_match,
     legal_form_mismatch,
     number_mismatch,
     place_mismatch,
     schema_mismatch,
-    select_readings,
 )
 from redflags.match.types import FeatureResult, MatchResult, Query
 from redflags.normalise.names import NameForm

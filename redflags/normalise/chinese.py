@@ -2,7 +2,7 @@
 
 A Chinese name is cut into segments; each segment offers one or more *readings* (English
 words or pinyin), and the matcher picks, per segment, the reading that meets the other name
-best (``match.features.select_readings``): every gloss of a word is a candidate. Order:
+best (``match.align.select_readings``): every gloss of a word is a candidate. Order:
 
 1. Traditional -> Simplified (OpenCC ``t2s``).
 2. Institute numbers to digits ("第七〇四研究所" -> 704).

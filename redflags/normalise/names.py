@@ -112,7 +112,7 @@ class NameForm:
     override, look-alike letters): said in the explanation of every hit on it."""
     choices: tuple[Choice, ...] = ()
     """The segments that can be read in more than one way (Chinese names); the matcher picks
-    a reading per name pair (``match.features.select_readings``)."""
+    a reading per name pair (``match.align.select_readings``)."""
     alt_words: frozenset[str] = frozenset()
     """The words of every reading that is not the default: the index retrieves by them too."""
 
@@ -286,7 +286,7 @@ def _mark_acronyms(tokens: list[Token], legal: list[str]) -> list[Token]:
 
 
 # Scripts whose romanisation loses most vowels (abjads; Thai's inherent vowels): their
-# tokens are also compared by consonant skeleton (``match.features``).
+# tokens are also compared by consonant skeleton (``match.similarity``).
 _VOWELLESS = ("ARABIC", "HEBREW", "SYRIAC", "THAANA", "THAI", "NKO")
 
 

@@ -7,7 +7,8 @@ from typing import Any
 from redflags.exc import QueryError
 from redflags.index import Candidate, Index, build_index
 from redflags.match import THRESHOLD, Query, score
-from redflags.match.features import closeness_all, number_of
+from redflags.match.align import closeness_all
+from redflags.match.features import number_of
 from redflags.match.logic import NAMES_ALIGNED
 from redflags.normalise.chinese import has_han, other_names
 from redflags.normalise.names import NameForm, analyse_name

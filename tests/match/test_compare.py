@@ -122,7 +122,7 @@ def test_compare_cases(query: str, listed: str, schema: str | None, alert: bool)
 def test_a_chinese_firms_trade_words_count_less_once_its_trade_name_is_met() -> None:
     """A Chinese firm's name is place, trade name, trade and legal form; English renderings drop
     or change the trade ("海思半导体" is "HiSilicon Technologies")."""
-    from redflags.match.features import TRADE_WORD_WEIGHT, align_tokens, select_readings
+    from redflags.match.align import TRADE_WORD_WEIGHT, align_tokens, select_readings
     from redflags.normalise.names import analyse_name
 
     def weights(query: str, listed: str) -> dict[str, float]:
