@@ -88,10 +88,19 @@ def _similar_text(q: Token, c: Token, people: bool = False) -> tuple[float, str]
     if group is not None and group == groups.get(ct):
         return 0.95, "variant"
     surnames = surname_romanisations()
-    q_surname, c_surname = surnames.get(qt), surnames.get(ct)
+    # a surname read from its characters stands for them alone: 覃 read "Tan" is not 陈, whose
+    # Hokkien spelling is Tan too
+    q_surname = frozenset((q.original,)) if q.source == "surname" else surnames.get(qt)
+    c_surname = frozenset((c.original,)) if c.source == "surname" else surnames.get(ct)
     if q_surname is not None and c_surname is not None:
-        # two romanised Chinese surnames: the same surname or none (Liu is not Lu, Zhang not Zhong)
+        # two romanised Chinese surnames: the same surname or none (Liu is not Lu, Zhang not
+        # Zhong); a given name read from its characters is one syllable, not a surname's
+        # variant (磊 "lei" is not "li")
+        if "pinyin" in (q.source, c.source):
+            return 0.0, "none"
         return (0.95, "surname variant") if q_surname & c_surname else (0.0, "none")
+    if "surname" in (q.source, c.source):
+        return 0.0, "none"  # a surname read from its characters meets only its accepted romanisations
     places = place_words()
     if q.source == "place" or c.source == "place" or qt in places or ct in places:
         # a place meets only itself, or a typo of itself: Beijing is not Beihang

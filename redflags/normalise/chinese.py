@@ -291,8 +291,9 @@ def _person(chars: str) -> ZhSegment | None:
         given = chars[size:]
         if surname in surnames and given:
             romanised = surnames[surname]
-            surname_part = tuple(Gloss((r,), "surname", f"surname {surname} (zh_surnames)") for r in romanised)
-            person = (surname_part, (Gloss((pinyin(given),), "pinyin", "pinyin (given name)"),))
+            surname_part = tuple(Gloss((r,), "surname", f"surname {surname} (zh_surnames)", surname)
+                                 for r in romanised)
+            person = (surname_part, (Gloss((pinyin(given),), "pinyin", "pinyin (given name)", given),))
             return ZhSegment(chars, (((_pinyin_gloss(chars),),), person))
     return None
 

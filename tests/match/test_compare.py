@@ -105,6 +105,14 @@ CASES = [
     ("刘伟", "LU Wei", "Person", False),
     ("LIU Wei", "LU Wei", "Person", False),
     ("ZHANG Xiaoming", "ZHONG Xiaoming", "Person", False),
+    # ... a given name is read as written, not as a surname's variant (磊 lei is not Li), and a
+    # surname meets only its accepted romanisations, not a sound-alike (曹 Cho is not Che)
+    ("黎磊", "LI Li", "Person", False),
+    ("曹芳", "CHE Fong", "Person", False),
+    ("曹芳", "CHO Fang", "Person", True),
+    # ... and stands for its own characters: 覃 is read Tan, as 陈 is in Hokkien, but is not Chen
+    ("覃思", "CHEN Si", "Person", False),
+    ("陈思", "TAN Si", "Person", True),
     # the same letters split elsewhere, a legal form misspelt and glued
     ("KIM CHOLM-IN", "KIM CHOL-MIN", "Person", True),
     ("Joint Stockcompnay Almaz", "Joint Stock Company Almaz", "Company", True),
