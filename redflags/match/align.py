@@ -15,6 +15,11 @@ from redflags.normalise.chinese import place_words
 from redflags.normalise.names import STOPWORDS, Alternative, NameForm, Token, span_texts, with_readings
 
 
+PLAIN_EXCEPT = (*SCRIPT_SOURCES, "abbreviated")
+"""Sources of words compared in full whatever their lengths: another script's, and a word cut
+short ("Man." is "manufacturing")."""
+
+
 def align_tokens(query: NameForm, listed: NameForm, weight: Callable[[str], float],
                  people: bool = False) -> tuple[float, list[TokenMatch]]:
     """Name tokens aligned one to one; each query token to its most similar listed token.
@@ -30,10 +35,10 @@ def align_tokens(query: NameForm, listed: NameForm, weight: Callable[[str], floa
     groups = variant_groups()
     for i, q in enumerate(q_tokens):
         qt, q_len = q.text, len(q.text)
-        q_plain = not q.written and q.source not in SCRIPT_SOURCES
+        q_plain = not q.written and q.source not in PLAIN_EXCEPT
         q_group = groups.get(qt)
         for j, c in enumerate(c_tokens):
-            if q_plain and not c.written and c.source not in SCRIPT_SOURCES and qt != c.text:
+            if q_plain and not c.written and c.source not in PLAIN_EXCEPT and qt != c.text:
                 # Plain words too different in length for a typo or a sound-alike meet only
                 # as given-name variants: skip the full comparison (same result, less work).
                 c_len = len(c.text)

@@ -10,7 +10,7 @@ from rapidfuzz.distance import OSA, JaroWinkler
 from rigour.text import metaphone
 
 from redflags.normalise.chinese import place_words, surname_romanisations
-from redflags.normalise.names import Token
+from redflags.normalise.names import Token, is_subsequence
 from redflags.normalise.pinyin import is_pinyin, syllable_initials
 from redflags.normalise.reference import load_yaml
 
@@ -107,6 +107,12 @@ def _similar_text(q: Token, c: Token, people: bool = False) -> tuple[float, str]
         if len(qt) >= 5 and len(ct) >= 5 and OSA.distance(qt, ct, score_cutoff=1) <= 1:
             return 1.0 - 1.2 / max(len(qt), len(ct)), "fuzzy"
         return 0.0, "none"
+    if q.source == "abbreviated" or c.source == "abbreviated":
+        short, long = (qt, ct) if q.source == "abbreviated" else (ct, qt)
+        if len(long) > len(short) and (long.startswith(short) or (
+                long[0] == short[0] and long[-1] == short[-1] and is_subsequence(short[1:-1], long[1:-1]))):
+            # its start ("man." for "manufacturing") or a contraction ("std." for "standard")
+            return ABBREVIATED_SIMILARITY, "abbreviation"
     if q.source == "abjad" or c.source == "abjad":
         q_skel = skeleton(qt)
         if q_skel and q_skel == skeleton(ct):
@@ -156,6 +162,11 @@ def _brand(han: str, pinyin: str, latin: str) -> tuple[float, str]:
         return BRAND_SOUND_SIMILARITY - 0.05, "pinyin sound"
     return 0.0, "none"
 
+
+ABBREVIATED_SIMILARITY = 0.85
+"""A word cut short with a full stop and a word it may stand for: the word's start ("Man." /
+"manufacturing", and "management": the other words decide) or its first and last letters with
+some between ("Std." / "standard")."""
 
 STEM_SIMILARITY = 0.9
 """A dictionary gloss and another form of the same English word ("forge" / "forging")."""

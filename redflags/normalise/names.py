@@ -234,9 +234,8 @@ def _latin_tokens(text: str, legal: list[str], typos: bool = False) -> list[Toke
             tokens.append(_token("and", "abbreviation", raw))
             continue
         previous = ""
-        for part in _SPLIT.split(_DIGIT_BOUNDARY.sub(" ", latin.casefold())):
-            if not part:
-                continue
+        parts = [p for p in _SPLIT.split(_DIGIT_BOUNDARY.sub(" ", latin.casefold())) if p]
+        for number, part in enumerate(parts):
             if part in _ORDINAL_SUFFIXES and previous.isdigit():
                 continue  # "704th", "2nd": the number is the token
             previous = part
@@ -244,6 +243,11 @@ def _latin_tokens(text: str, legal: list[str], typos: bool = False) -> list[Toke
             if expanded:
                 for word in expanded.split():
                     tokens.append(_token(singular.get(word, word), "abbreviation", raw, part))
+            elif source == "text" and raw.endswith(".") and number == len(parts) - 1 and part.isalpha() \
+                    and 3 <= len(part) <= 6 and part not in singular:
+                # cut short with a full stop ("Equip. Man.", "Ind. Std."): it meets a word it
+                # abbreviates (``match.similarity``)
+                tokens.append(_token(part, "abbreviated", raw))
             else:
                 word = singular.get(part, part)
                 tokens.append(_token(word, source, raw, part if word != part else ""))
@@ -253,7 +257,7 @@ def _latin_tokens(text: str, legal: list[str], typos: bool = False) -> list[Toke
 _LEGAL_INITIALS = {"co": "c", "corp": "c", "coltd": "c", "ltd": "l", "llc": "l", "jsc": "j", "inc": "i", "plc": "p"}
 
 
-def _is_subsequence(needle: str, letters: str) -> bool:
+def is_subsequence(needle: str, letters: str) -> bool:
     found = iter(letters)
     return all(char in found for char in needle)
 
@@ -273,7 +277,7 @@ def _mark_acronyms(tokens: list[Token], legal: list[str]) -> list[Token]:
         if not 2 <= len(word) <= 8 or not word.isalpha() or tok.source != "text" or word[0] not in initials:
             continue
         at = initials.find(word[0])
-        if len(word) >= 3 and _is_subsequence(word[1:], initials[at + 1:]) and len(initials) > len(word):
+        if len(word) >= 3 and is_subsequence(word[1:], initials[at + 1:]) and len(initials) > len(word):
             out[n] = _token(word, "acronym", tok.original, tok.written)
             continue
         if len(word) <= 4:

@@ -113,6 +113,12 @@ CASES = [
     # ... and stands for its own characters: 覃 is read Tan, as 陈 is in Hokkien, but is not Chen
     ("覃思", "CHEN Si", "Person", False),
     ("陈思", "TAN Si", "Person", True),
+    # a word the list cut short with a full stop meets the word it abbreviates, in either script
+    ("Shanghai Aerospace Equipment Manufacturing Co", "Shanghai Aerospace Equip. Man.", "Company", True),
+    ("China Aviation Industry Standard Parts Co", "China Aviation Ind. Std. Parts", "Company", True),
+    # ... but not a word it cannot stand for, nor without the full stop
+    ("Shanghai Aerospace Equipment Manufacturing Co", "Shanghai Aerospace Equip. Mat.", "Company", False),
+    ("Shanghai Aerospace Equipment Manufacturing Co", "Shanghai Aerospace Equip Man", "Company", False),
     # the same letters split elsewhere, a legal form misspelt and glued
     ("KIM CHOLM-IN", "KIM CHOL-MIN", "Person", True),
     ("Joint Stockcompnay Almaz", "Joint Stock Company Almaz", "Company", True),

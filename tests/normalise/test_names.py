@@ -79,6 +79,14 @@ def test_token_keeps_the_written_form_it_rewrites() -> None:
         ("nano", ""), ("technology", "tech"), ("technology", "technologies")]
 
 
+def test_a_word_cut_short_with_a_full_stop_is_marked() -> None:
+    tokens = analyse_name("Shanghai Aerospace Equip. Man.").tokens
+    assert [(t.text, t.source) for t in tokens] == [
+        ("shanghai", "text"), ("aerospace", "text"), ("equipment", "abbreviation"), ("man", "abbreviated")]
+    # a dotted acronym or a word without the stop is not
+    assert {t.source for t in analyse_name("U.S. Man Group").tokens} == {"text"}
+
+
 def test_abjad_tokens_are_marked() -> None:
     assert {t.source for t in analyse_name("محمد علي").tokens} == {"abjad"}
     assert {t.source for t in analyse_name("Владимир Путин").tokens} == {"translit"}
