@@ -14,7 +14,6 @@ from redflags.match.types import TokenMatch
 from redflags.normalise.chinese import place_words
 from redflags.normalise.names import STOPWORDS, Alternative, NameForm, Token, span_texts, with_readings
 
-
 PLAIN_EXCEPT = (*SCRIPT_SOURCES, "abbreviated")
 """Sources of words compared in full whatever their lengths: another script's, and a word cut
 short ("Man." is "manufacturing")."""
