@@ -215,7 +215,7 @@ def _run(chars: str) -> ZhSegment:
 
     i = 0
     while i < len(chars):
-        for size in range(min(8, len(chars) - i), 1, -1):
+        for size in range(min(cedict.longest(), len(chars) - i), 1, -1):
             piece = chars[i:i + size]
             entry = cedict.entry(piece)
             if entry is not None:
@@ -242,7 +242,8 @@ def _run(chars: str) -> ZhSegment:
     # Common words cut from the run read first as words; a run of names reads first whole.
     wordlike = all(p[0].kind == "dictionary" for p in parts)
     options = (tuple(parts), whole) if wordlike else (whole, tuple(parts))
-    return ZhSegment(chars, options + halves)
+    # the cut from the right is often the cut from the left: each option once
+    return ZhSegment(chars, tuple(dict.fromkeys(options + halves)))
 
 
 def _cedict_part(piece: str, readings: tuple[tuple[str, ...], ...], kind: str) -> Part:
@@ -262,8 +263,8 @@ def _brand_then_words(chars: str) -> tuple[tuple[Part, ...], ...]:
     "科" + "大国" "great power" + "盾")."""
     tail: list[Part] = []
     end = len(chars)
-    while end > 2:
-        for size in range(min(8, end - 2), 1, -1):
+    while end > 2:  # the trade name keeps two characters at least
+        for size in range(min(cedict.longest(), end - 2), 1, -1):
             entry = cedict.entry(chars[end - size:end])
             if entry is not None:
                 tail.insert(0, _cedict_part(chars[end - size:end], *entry))
@@ -271,7 +272,7 @@ def _brand_then_words(chars: str) -> tuple[tuple[Part, ...], ...]:
                 break
         else:
             break
-    if not tail or end < 2:
+    if not tail:
         return ()
     head = chars[:end]
     options: list[tuple[Part, ...]] = [((_pinyin_gloss(head),), *tail)]

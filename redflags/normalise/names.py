@@ -244,7 +244,7 @@ def _latin_tokens(text: str, legal: list[str], typos: bool = False) -> list[Toke
                 for word in expanded.split():
                     tokens.append(_token(singular.get(word, word), "abbreviation", raw, part))
             elif source == "text" and raw.endswith(".") and number == len(parts) - 1 and part.isalpha() \
-                    and 3 <= len(part) <= 6 and part not in singular:
+                    and 3 <= len(part) <= 6:
                 # cut short with a full stop ("Equip. Man.", "Ind. Std."): it meets a word it
                 # abbreviates (``match.similarity``)
                 tokens.append(_token(part, "abbreviated", raw))

@@ -152,7 +152,7 @@ class Screener:
         fully = fully or (FULLY_SCORED * 2 if readings else FULLY_SCORED)
         aligned = NAMES_ALIGNED * (4 if readings else 1) * len(query.forms)
         screen_share = 0.25 if readings else 1.0  # the retrieval, which read every reading, ranks instead
-        clash = _number_clash(query, index, [number for number, _r in found])
+        clash = _number_clash(query, [texts[offsets[n]:offsets[n] + sizes[n]] for n in range(len(found))])
         ranked = sorted(range(len(found)),
                         key=lambda n: (clash[n], -screen_share * closest(n) - found[n][1]))[:fully]
         if floor:
@@ -172,16 +172,16 @@ class Screener:
         return hits
 
 
-def _number_clash(query: Query, index: Index, numbers: list[int]) -> list[bool]:
-    """Per candidate, whether its names carry numbers and none is one of the query's: among a
-    state group's numbered institutes the query's number picks which to score ("第三研究院" among
-    the dozens of "CASIC ... Academy" entries)."""
+def _number_clash(query: Query, names: list[list[str]]) -> list[bool]:
+    """Per candidate (the sorted texts of its names), whether its names carry numbers and none is
+    one of the query's: among a state group's numbered institutes the query's number picks which
+    to score ("第三研究院" among the dozens of "CASIC ... Academy" entries)."""
     wanted = {n for form in query.forms for w in (*form.words, *form.alt_words) if (n := number_of(w))}
     if not wanted:
-        return [False] * len(numbers)
+        return [False] * len(names)
     out = []
-    for number in numbers:
-        listed = {n for text in index.texts(number) for w in text.split() if (n := number_of(w))}
+    for texts in names:
+        listed = {n for text in texts for w in text.split() if (n := number_of(w))}
         out.append(bool(listed) and not listed & wanted)
     return out
 

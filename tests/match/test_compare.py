@@ -250,3 +250,28 @@ def test_a_typo_of_a_word_no_other_entity_has_still_finds_it() -> None:
     screener = Screener(records)
     assert screener.match(make_query("CHAKS INVESTMENT INC.", "Company"), limit=1)[0]["id"] == "chaps"
     assert screener.match(make_query("OCREZING INTL", "Company"), limit=1)[0]["id"] == "corezing"
+
+
+def test_a_querys_number_picks_which_numbered_candidates_are_scored() -> None:
+    """Of a group's numbered institutes, those with only other numbers are scored last: with one
+    candidate scored, the 3rd Academy is it, though the 7th shares more words."""
+    def party(pid: str, name: str) -> dict:
+        return {"id": pid, "schema": "Company", "caption": name, "properties": {"name": [name]}}
+
+    records = [party("seventh", "Example Aerospace Research Institute 7"), party("third", "Example Academy 3")]
+    records += [party(f"other{i}", f"Unrelated Trading {i}") for i in range(20)]
+    screener = Screener(records)
+    query = make_query("Example Aerospace Research Academy 3", "Company")
+    (hit,) = screener.match(query, limit=1, threshold=0.0, fully=1, linked=False)
+    assert hit["id"] == "third"
+
+
+def test_an_english_gloss_does_not_meet_a_name_by_sound() -> None:
+    """中国 read "china" is not the surname Chen (a Chinese firm alerted on a person Hao Li Chen);
+    as a word written in Latin, "china" still meets "chen" as a sound-alike."""
+    from redflags.match.similarity import similar
+    from redflags.normalise.names import Token
+
+    chen = Token("chen", "text", "chen")
+    assert similar(Token("china", "dictionary", "中国"), chen)[0] == 0.0
+    assert similar(Token("china", "text", "china"), chen) == (0.8, "phonetic")
